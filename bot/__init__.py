@@ -1,0 +1,1 @@
+"""Greenlight core: feeds to status alerts, with no Discord dependency."""
