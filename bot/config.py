@@ -152,7 +152,11 @@ def _string_list(v: Any) -> str | None:
 
 def _int_list(v: Any) -> str | None:
     ok = isinstance(v, list) and all(isinstance(x, int) and not isinstance(x, bool) for x in v)
-    return None if ok and all(x >= 0 for x in v) else f"expected a list of shard numbers ≥ 0, got {_show(v)}"
+    return (
+        None
+        if ok and all(x >= 0 for x in v)
+        else f"expected a list of shard numbers ≥ 0, got {_show(v)}"
+    )
 
 
 def _db_url(v: Any) -> str | None:
@@ -317,8 +321,12 @@ def _table_list(raw: Any, name: str, where: str, problems: list[str]) -> list[di
 
 
 def _check_table(
-    item: dict[str, Any], keys: dict[str, Check], label: str, required: tuple[str, ...],
-    where: str, problems: list[str],
+    item: dict[str, Any],
+    keys: dict[str, Check],
+    label: str,
+    required: tuple[str, ...],
+    where: str,
+    problems: list[str],
 ) -> bool:
     ok = True
     for key, value in item.items():
@@ -340,7 +348,9 @@ def _load_films(raw: Any, where: str, problems: list[str]) -> list[FilmSpec]:
     films: list[FilmSpec] = []
     seen: set[str] = set()
     for n, item in enumerate(_table_list(raw, "films", where, problems), 1):
-        label = f"[[films]] #{n}" + (f" ({item['id']!r})" if isinstance(item.get("id"), str) else "")
+        label = f"[[films]] #{n}" + (
+            f" ({item['id']!r})" if isinstance(item.get("id"), str) else ""
+        )
         if not _check_table(item, FILM_KEYS, label, ("id", "title"), where, problems):
             continue
         fid = item["id"]

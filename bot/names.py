@@ -1,0 +1,20 @@
+"""Folding film names for lookup: case, accents, apostrophes, ``&``/``and`` and punctuation
+do not matter when a member types a film's name."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = plain.replace("’", "'").replace("'", "").replace("&", " and ")
+    return _NON_WORD.sub(" ", plain).strip()
+
+
+def slug(text: str) -> str:
+    return fold(text).replace(" ", "-")[:64].strip("-") or "film"

@@ -1,0 +1,225 @@
+"""Feed rows: which feeds are due, claiming them, and recording how a fetch went."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.config import FeedSpec
+from bot.store.dialect import insert
+from bot.store.schema import feeds, guild_feeds, stories
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRow:
+    id: int
+    url: str
+    name: str | None
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    first_polled_at: datetime | None
+    failure_count: int
+
+
+_ROW_COLUMNS = (
+    feeds.c.id,
+    feeds.c.url,
+    feeds.c.name,
+    feeds.c.etag,
+    feeds.c.last_modified,
+    feeds.c.body_hash,
+    feeds.c.first_polled_at,
+    feeds.c.failure_count,
+)
+
+
+def watched_by_anyone():  # type: ignore[no-untyped-def]
+    """A feed is polled while the config lists it or at least one guild added it."""
+    return or_(
+        feeds.c.shared.is_(True),
+        exists().where(and_(guild_feeds.c.feed_id == feeds.c.id, guild_feeds.c.watching.is_(True))),
+    )
+
+
+async def claim_due(
+    conn: AsyncConnection, now: datetime, *, lease: timedelta, limit: int | None = None
+) -> list[FeedRow]:
+    """Take the due feeds for this process and lease them, so that another poller (on
+    PostgreSQL, ``SKIP LOCKED``) does not fetch the same feed in the same interval."""
+    due = (
+        select(feeds.c.id)
+        .where(
+            feeds.c.disabled_at.is_(None),
+            or_(feeds.c.next_poll_at.is_(None), feeds.c.next_poll_at <= now),
+            or_(feeds.c.lease_until.is_(None), feeds.c.lease_until < now),
+            watched_by_anyone(),
+        )
+        .order_by(feeds.c.next_poll_at.is_not(None), feeds.c.next_poll_at, feeds.c.id)
+        .with_for_update(skip_locked=True)
+    )
+    if limit is not None:
+        due = due.limit(limit)
+    ids = list((await conn.execute(due)).scalars())
+    if not ids:
+        return []
+    await conn.execute(update(feeds).where(feeds.c.id.in_(ids)).values(lease_until=now + lease))
+    rows = await conn.execute(select(*_ROW_COLUMNS).where(feeds.c.id.in_(ids)).order_by(feeds.c.id))
+    return [FeedRow(*r) for r in rows]
+
+
+async def mark_unchanged(
+    conn: AsyncConnection, feed: FeedRow, now: datetime, next_poll: datetime
+) -> None:
+    """304, or the same body as last time: nothing to parse, the feed is healthy."""
+    await conn.execute(
+        update(feeds)
+        .where(feeds.c.id == feed.id)
+        .values(
+            last_polled_at=now,
+            last_success_at=now,
+            first_polled_at=func.coalesce(feeds.c.first_polled_at, now),
+            next_poll_at=next_poll,
+            lease_until=None,
+            failure_count=0,
+            last_error=None,
+        )
+    )
+
+
+async def mark_fetched(
+    conn: AsyncConnection,
+    feed: FeedRow,
+    now: datetime,
+    next_poll: datetime,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    body_hash: str,
+) -> None:
+    await conn.execute(
+        update(feeds)
+        .where(feeds.c.id == feed.id)
+        .values(
+            etag=etag,
+            last_modified=last_modified,
+            body_hash=body_hash,
+            last_polled_at=now,
+            last_success_at=now,
+            first_polled_at=func.coalesce(feeds.c.first_polled_at, now),
+            next_poll_at=next_poll,
+            lease_until=None,
+            failure_count=0,
+            last_error=None,
+        )
+    )
+
+
+async def mark_failed(
+    conn: AsyncConnection,
+    feed: FeedRow,
+    now: datetime,
+    next_poll: datetime,
+    error: str,
+    *,
+    disable: bool,
+) -> None:
+    values: dict[str, object] = {
+        "last_polled_at": now,
+        "next_poll_at": next_poll,
+        "lease_until": None,
+        "failure_count": feed.failure_count + 1,
+        "last_error": error,
+    }
+    if disable:
+        values["disabled_at"] = now
+        values["disabled_reason"] = (
+            f"disabled after {feed.failure_count + 1} failed polls in a row; last error: {error}"
+        )
+    await conn.execute(update(feeds).where(feeds.c.id == feed.id).values(**values))
+
+
+async def story_counts(conn: AsyncConnection, feed_ids: Sequence[int]) -> dict[int, int]:
+    if not feed_ids:
+        return {}
+    rows = await conn.execute(
+        select(stories.c.feed_id, func.count())
+        .where(stories.c.feed_id.in_(feed_ids))
+        .group_by(stories.c.feed_id)
+    )
+    return {fid: n for fid, n in rows}
+
+
+async def sync_config(conn: AsyncConnection, specs: Sequence[FeedSpec], now: datetime) -> None:
+    """Shared feeds are exactly the config's; a feed dropped from the config stays (its stories
+    and any guild that added it keep it) but is no longer shared."""
+    urls = {s.url: s for s in specs}
+    rows = await conn.execute(select(feeds.c.id, feeds.c.url, feeds.c.shared))
+    known = {url: (pk, shared) for pk, url, shared in rows}
+    for url, spec in urls.items():
+        if url in known:
+            await conn.execute(
+                update(feeds).where(feeds.c.id == known[url][0]).values(shared=True, name=spec.name)
+            )
+        else:
+            await conn.execute(
+                feeds.insert().values(
+                    url=url, name=spec.name, shared=True, added_at=now, failure_count=0
+                )
+            )
+    gone = [pk for url, (pk, shared) in known.items() if shared and url not in urls]
+    if gone:
+        await conn.execute(update(feeds).where(feeds.c.id.in_(gone)).values(shared=False))
+
+
+def watched_by(guild_id: int):  # type: ignore[no-untyped-def]
+    """Feeds this guild watches: shared ones it has not removed, and those it added."""
+    mine = (
+        select(guild_feeds.c.watching)
+        .where(guild_feeds.c.guild_id == guild_id, guild_feeds.c.feed_id == feeds.c.id)
+        .scalar_subquery()
+    )
+    return or_(
+        mine.is_(True),
+        and_(feeds.c.shared.is_(True), or_(mine.is_(None), mine.is_(True))),
+    )
+
+
+async def set_guild_watching(
+    conn: AsyncConnection, guild_id: int, feed_id: int, watching: bool, now: datetime
+) -> None:
+    stmt = insert(conn, guild_feeds).values(
+        guild_id=guild_id, feed_id=feed_id, watching=watching, changed_at=now
+    )
+    await conn.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["guild_id", "feed_id"],
+            set_={"watching": watching, "changed_at": now},
+        )
+    )
+
+
+async def get_or_create(conn: AsyncConnection, url: str, name: str | None, now: datetime) -> int:
+    pk = (await conn.execute(select(feeds.c.id).where(feeds.c.url == url))).scalar()
+    if pk is not None:
+        return int(pk)
+    stmt = (
+        insert(conn, feeds)
+        .values(url=url, name=name, shared=False, added_at=now, failure_count=0)
+        .on_conflict_do_nothing(index_elements=["url"])
+    )
+    await conn.execute(stmt)
+    return int((await conn.execute(select(feeds.c.id).where(feeds.c.url == url))).scalar_one())
+
+
+async def enable(conn: AsyncConnection, feed_id: int) -> None:
+    """An admin re-adding a disabled feed gets a fresh start."""
+    await conn.execute(
+        update(feeds)
+        .where(feeds.c.id == feed_id)
+        .values(disabled_at=None, disabled_reason=None, failure_count=0, next_poll_at=None)
+    )
