@@ -11,7 +11,11 @@ class UnknownFilm(GreenlightError):
     def __init__(self, query: str, suggestions: list[str] | None = None) -> None:
         self.query = query
         self.suggestions = suggestions or []
-        hint = f" Did you mean {', '.join(repr(s) for s in self.suggestions)}?" if self.suggestions else ""
+        hint = (
+            f" Did you mean {', '.join(repr(s) for s in self.suggestions)}?"
+            if self.suggestions
+            else ""
+        )
         super().__init__(
             f"No watched film matches {query!r}.{hint} "
             "`/watch list` shows the films this server watches."

@@ -8,11 +8,8 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-
-from bot.config import Config, from_mapping
 
 PG_ENV = "GREENLIGHT_TEST_POSTGRES_URL"
 
@@ -79,17 +76,6 @@ async def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterato
         return
     async with fresh_postgres_db() as url:
         yield url
-
-
-def make_config(db_url: str, **sections: Any) -> Config:
-    """A Config as a user would write it in TOML, for a test on loopback servers."""
-    data: dict[str, Any] = {"database": {"url": db_url}}
-    fetch = {"allow_private_networks": True, "timeout": 5.0, "connect_timeout": 2.0}
-    fetch.update(sections.pop("fetch", {}))
-    data["fetch"] = fetch
-    data["poll"] = {"parse_workers": 1, **sections.pop("poll", {})}
-    data.update(sections)
-    return from_mapping(data, None, env={})
 
 
 @pytest.fixture

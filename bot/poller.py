@@ -1,0 +1,168 @@
+"""One poll cycle: claim due feeds, fetch them concurrently, parse and classify in worker
+processes, and record the results in batched transactions as they arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.fetch import Fetcher
+from bot.record import BatchResult, FeedOutcome, FilmInfo, PollPolicy, record_batch
+from bot.store import feeds as feed_store
+from bot.store.feeds import FeedRow
+from bot.types import FetchResult, FilmRef
+from bot.work import parse_and_classify
+
+log = logging.getLogger(__name__)
+
+BATCH_FEEDS = 64
+LEASE = timedelta(minutes=10)
+
+
+@dataclass(slots=True)
+class CycleReport:
+    feeds: int = 0
+    fetched: int = 0
+    not_modified: int = 0
+    unchanged_body: int = 0
+    failed: int = 0
+    stories_new: int = 0
+    stories_edited: int = 0
+    duplicates: int = 0
+    events: int = 0
+    outbox_rows: int = 0
+    alerted_event_ids: list[int] = field(default_factory=list)
+
+    def add(self, batch: BatchResult) -> None:
+        self.stories_new += batch.stories_new
+        self.stories_edited += batch.stories_edited
+        self.duplicates += batch.duplicates
+        self.events += batch.events
+        self.outbox_rows += batch.outbox_rows
+        self.alerted_event_ids.extend(batch.alerted_event_ids)
+
+
+def make_parse_pool(workers: int) -> ProcessPoolExecutor:
+    """Parsing is CPU-bound: one worker per core. ``forkserver`` keeps workers from inheriting
+    the event loop, sockets and threads of the parent."""
+    size = workers or os.cpu_count() or 1
+    return ProcessPoolExecutor(
+        max_workers=size, mp_context=multiprocessing.get_context("forkserver")
+    )
+
+
+class Poller:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        fetcher: Fetcher,
+        pool: Executor,
+        policy: PollPolicy,
+        films: Callable[[], tuple[dict[int, FilmInfo], tuple[FilmRef, ...]]],
+        *,
+        concurrency: int = 64,
+    ) -> None:
+        self._engine = engine
+        self._fetcher = fetcher
+        self._pool = pool
+        self._policy = policy
+        self._films = films
+        self._concurrency = concurrency
+        self._write_lock = asyncio.Lock()
+
+    async def cycle(self, now: datetime, *, limit: int | None = None) -> CycleReport:
+        report = CycleReport()
+        async with self._engine.begin() as conn:
+            due = await feed_store.claim_due(conn, now, lease=LEASE, limit=limit)
+        report.feeds = len(due)
+        if not due:
+            return report
+        film_info, film_refs = self._films()
+        queue: asyncio.Queue[FeedOutcome | None] = asyncio.Queue()
+        sem = asyncio.Semaphore(self._concurrency)
+
+        async def one(feed: FeedRow) -> None:
+            async with sem:
+                try:
+                    outcome = await self._fetch_and_parse(feed, film_refs, report)
+                except Exception as e:  # a bug in one feed's path must not stop the cycle
+                    log.exception("polling %s failed", feed.url)
+                    outcome = _failed(feed, f"internal error while polling: {e!r}")
+            await queue.put(outcome)
+
+        async def produce() -> None:
+            try:
+                await asyncio.gather(*(one(f) for f in due))
+            finally:
+                await queue.put(None)
+
+        producer = asyncio.create_task(produce())
+        try:
+            await self._consume(queue, film_info, now, report)
+        finally:
+            await producer
+        return report
+
+    async def _fetch_and_parse(
+        self, feed: FeedRow, films: tuple[FilmRef, ...], report: CycleReport
+    ) -> FeedOutcome:
+        fetched = await self._fetcher.fetch(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        )
+        if fetched.not_modified:
+            report.not_modified += 1
+            return FeedOutcome(feed, fetched)
+        if not fetched.ok or fetched.body is None:
+            report.failed += 1
+            return FeedOutcome(feed, fetched)
+        report.fetched += 1
+        body_hash = hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
+        if body_hash == feed.body_hash:
+            # Servers that ignore conditional GET still send the same bytes: skip the parse.
+            report.unchanged_body += 1
+            return FeedOutcome(feed, fetched, body_hash=body_hash)
+        loop = asyncio.get_running_loop()
+        parsed, signals = await loop.run_in_executor(
+            self._pool, parse_and_classify, fetched.body, fetched.final_url, feed.name, films
+        )
+        if parsed.error:
+            report.failed += 1
+        return FeedOutcome(feed, fetched, parsed, signals, body_hash)
+
+    async def _consume(
+        self,
+        queue: asyncio.Queue[FeedOutcome | None],
+        films: dict[int, FilmInfo],
+        now: datetime,
+        report: CycleReport,
+    ) -> None:
+        done = False
+        while not done:
+            batch: list[FeedOutcome] = []
+            item = await queue.get()
+            if item is None:
+                break
+            batch.append(item)
+            # Take whatever else has arrived meanwhile: one transaction for many feeds.
+            while len(batch) < BATCH_FEEDS and not queue.empty():
+                nxt = queue.get_nowait()
+                if nxt is None:
+                    done = True
+                    break
+                batch.append(nxt)
+            async with self._write_lock, self._engine.begin() as conn:
+                result = await record_batch(conn, batch, films=films, policy=self._policy, now=now)
+            report.add(result)
+
+
+def _failed(feed: FeedRow, error: str) -> FeedOutcome:
+    return FeedOutcome(feed, FetchResult(url=feed.url, final_url=feed.url, status=0, error=error))
