@@ -13,9 +13,8 @@ import os
 import signal
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -57,7 +56,14 @@ def build_parser() -> argparse.ArgumentParser:
         )
         return p
 
-    command("run", "run the Discord bot (token from GREENLIGHT_DISCORD_TOKEN or the config)")
+    run = command("run", "run the Discord bot (token from GREENLIGHT_DISCORD_TOKEN or the config)")
+    run.add_argument(
+        "--role",
+        choices=("all", "discord", "poller"),
+        default="all",
+        help="all: poll and serve Discord in one process (default); poller: only poll "
+        "(no token needed); discord: only serve Discord and deliver alerts",
+    )
     poll = command("poll", "poll the feeds, record, and print every alert as one JSON line")
     poll.add_argument("--once", action="store_true", help="one cycle, then exit")
     poll.add_argument("--now", type=_parse_now, metavar="ISO8601", help="the bot's clock")
@@ -94,6 +100,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     try:
+        if args.command == "run" and args.role == "poller":
+            return asyncio.run(_poller_role(config))
         if args.command == "run":
             try:
                 from cogs._runtime import run  # the only door from the core to discord.py
@@ -141,49 +149,59 @@ def _emit(alerts: Sequence[Alert], out: TextIO) -> None:
 
 
 async def _poll(config: Config, *, once: bool, now: datetime | None) -> int:
+    from bot.runner import poll_forever
     from bot.service import Greenlight
 
     core = await Greenlight.open(config, now=now)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
-    started = time.monotonic()
     try:
-        while True:
-            # --now starts the clock; a long-running poll lets it run on from there.
-            clock = now + timedelta(seconds=time.monotonic() - started) if now else None
-            alerts = await core.poll_once(clock)
-            _emit(alerts, sys.stdout)
-            report = core.last_report
-            if report is not None:
-                log.info(
-                    "cycle: %d feeds (%d fetched, %d not modified, %d failed), %d new stories, "
-                    "%d duplicates, %d alerts",
-                    report.feeds,
-                    report.fetched,
-                    report.not_modified,
-                    report.failed,
-                    report.stories_new,
-                    report.duplicates,
-                    len(alerts),
-                )
-            if once or stop.is_set():
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=_seconds_to_next_poll(config))
-            if stop.is_set():
-                break
+        await poll_forever(
+            core,
+            _stop_on_signals(),
+            once=once,
+            start=now,
+            on_alerts=lambda alerts: _emit(alerts, sys.stdout),
+        )
     finally:
         await core.close()
     return 0
 
 
-def _seconds_to_next_poll(config: Config) -> float:
-    # Feeds come due at their own times (backoff, Retry-After); checking a few times per
-    # interval keeps a retried feed from waiting a whole interval more.
-    return max(1.0, min(60.0, config.poll.interval / 4))
+async def _poller_role(config: Config) -> int:
+    """``run --role poller``: poll forever, alerts to the outbox (and the log), health beside."""
+    from bot.health import HealthServer
+    from bot.runner import poll_forever
+    from bot.service import Greenlight
+
+    core = await Greenlight.open(config)
+    health = HealthServer(core, "poller", config.health.host, config.health.port)
+    lag = asyncio.create_task(core.metrics.watch_loop_lag())
+    try:
+        if config.health.port:
+            log.info("health on http://%s:%d/healthz", config.health.host, await health.start())
+        await poll_forever(
+            core,
+            _stop_on_signals(),
+            on_alerts=_log_alerts,
+        )
+    finally:
+        lag.cancel()
+        await health.close()
+        await core.close()
+    return 0
+
+
+def _log_alerts(alerts: Sequence[Alert]) -> None:
+    for alert in alerts:
+        log.info("alert queued: %s", json.dumps(alert.to_json(), ensure_ascii=False))
+
+
+def _stop_on_signals() -> asyncio.Event:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, stop.set)
+    return stop
 
 
 async def _migrate(config: Config) -> int:

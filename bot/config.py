@@ -68,6 +68,13 @@ class DiscordConfig:
     shard_ids: tuple[int, ...] = ()
     sync_commands: bool = True
     delivery_interval: float = 2.0
+    send_rate: float = 40.0  # messages per second, shared by every process of this bot
+
+
+@dataclass(frozen=True, slots=True)
+class HealthConfig:
+    host: str = "127.0.0.1"
+    port: int = 0  # 0: no health server
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,7 @@ class Config:
     poll: PollConfig = field(default_factory=PollConfig)
     discord: DiscordConfig = field(default_factory=DiscordConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
+    health: HealthConfig = field(default_factory=HealthConfig)
     films: tuple[FilmSpec, ...] = ()
     feeds: tuple[FeedSpec, ...] = ()
 
@@ -211,8 +219,10 @@ SECTIONS: dict[str, dict[str, Check]] = {
         "shard_ids": _int_list,
         "sync_commands": _boolean,
         "delivery_interval": _number(0.05, 3600),
+        "send_rate": _number(0.1, 50),
     },
     "logging": {"level": _log_level},
+    "health": {"host": _nonempty_string, "port": _integer(0, 65535)},
 }
 FILM_KEYS: dict[str, Check] = {
     "id": _nonempty_string,
@@ -228,6 +238,7 @@ _DATACLASSES = {
     "poll": PollConfig,
     "discord": DiscordConfig,
     "logging": LoggingConfig,
+    "health": HealthConfig,
 }
 
 

@@ -25,6 +25,7 @@ from bot.work import parse_and_classify
 log = logging.getLogger(__name__)
 
 BATCH_FEEDS = 64
+CLAIM_CHUNK = 100
 LEASE = timedelta(minutes=10)
 
 
@@ -70,6 +71,7 @@ class Poller:
         films: Callable[[], tuple[dict[int, FilmInfo], tuple[FilmRef, ...]]],
         *,
         concurrency: int = 64,
+        lease: timedelta = LEASE,
     ) -> None:
         self._engine = engine
         self._fetcher = fetcher
@@ -77,31 +79,42 @@ class Poller:
         self._policy = policy
         self._films = films
         self._concurrency = concurrency
+        self._lease = lease
         self._write_lock = asyncio.Lock()
 
     async def cycle(self, now: datetime, *, limit: int | None = None) -> CycleReport:
+        """Claim due feeds a chunk at a time until none is left, so that several pollers on
+        one PostgreSQL database share a cycle's feeds instead of the first taking them all."""
         report = CycleReport()
-        async with self._engine.begin() as conn:
-            due = await feed_store.claim_due(conn, now, lease=LEASE, limit=limit)
-        report.feeds = len(due)
-        if not due:
-            return report
         film_info, film_refs = self._films()
         queue: asyncio.Queue[FeedOutcome | None] = asyncio.Queue()
         sem = asyncio.Semaphore(self._concurrency)
 
         async def one(feed: FeedRow) -> None:
-            async with sem:
-                try:
+            try:
+                async with sem:
                     outcome = await self._fetch_and_parse(feed, film_refs, report)
-                except Exception as e:  # a bug in one feed's path must not stop the cycle
-                    log.exception("polling %s failed", feed.url)
-                    outcome = _failed(feed, f"internal error while polling: {e!r}")
+            except Exception as e:  # a bug in one feed's path must not stop the cycle
+                log.exception("polling %s failed", feed.url)
+                outcome = _failed(feed, f"internal error while polling: {e!r}")
             await queue.put(outcome)
 
         async def produce() -> None:
+            tasks: list[asyncio.Task[None]] = []
             try:
-                await asyncio.gather(*(one(f) for f in due))
+                while limit is None or report.feeds < limit:
+                    size = CLAIM_CHUNK if limit is None else min(CLAIM_CHUNK, limit - report.feeds)
+                    async with self._write_lock, self._engine.begin() as conn:
+                        due = await feed_store.claim_due(conn, now, lease=self._lease, limit=size)
+                    if not due:
+                        break
+                    report.feeds += len(due)
+                    tasks.extend(asyncio.create_task(one(f)) for f in due)
+                    # Claim the next chunk only when this one is mostly under way: a poller
+                    # should not hoard feeds it cannot fetch yet.
+                    while sum(not t.done() for t in tasks) > self._concurrency:
+                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.gather(*tasks)
             finally:
                 await queue.put(None)
 

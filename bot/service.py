@@ -11,6 +11,7 @@ import asyncio
 import difflib
 import logging
 import re
+import time
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
@@ -30,10 +31,12 @@ from bot.errors import (
     UnknownFilm,
 )
 from bot.fetch import Fetcher
+from bot.metrics import Metrics
 from bot.names import fold, slug
 from bot.poller import CycleReport, Poller, make_parse_pool
+from bot.pollerlock import PollerLock
 from bot.record import FilmInfo, PollPolicy
-from bot.store import delivery, events, migrate
+from bot.store import budget, delivery, events, migrate
 from bot.store import feeds as feed_store
 from bot.store import films as film_store
 from bot.store.engine import create_engine, is_sqlite
@@ -65,8 +68,10 @@ class Greenlight:
         self._fixed_now = now
         self.fetcher = Fetcher(config.fetch)
         self._pool: Executor | None = None
+        self._poller_lock = PollerLock(config.database.url)
         self._films: tuple[dict[int, FilmInfo], tuple[FilmRef, ...]] = ({}, ())
         self.last_report: CycleReport | None = None
+        self.metrics = Metrics()
         p = config.poll
         self.policy = PollPolicy(
             interval=timedelta(seconds=p.interval),
@@ -105,6 +110,7 @@ class Greenlight:
         await migrate.upgrade(self.engine)
 
     async def close(self) -> None:
+        self._poller_lock.release()
         await self.fetcher.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -116,6 +122,12 @@ class Greenlight:
 
     def set_clock(self, now: datetime | None) -> None:
         self._fixed_now = now
+
+    @property
+    def feed_lease(self) -> timedelta:
+        """How long a claimed feed stays another poller's: enough for a slow fetch and its
+        write; a poller that dies mid-cycle frees its feeds when this runs out."""
+        return timedelta(seconds=max(30.0, 4 * self.config.fetch.timeout))
 
     @property
     def is_sqlite(self) -> bool:
@@ -141,6 +153,7 @@ class Greenlight:
         """Fetch every due feed once, record what it says, queue outbox rows; return the alerts
         (accepted status changes) of this cycle in publication order."""
         now = now or self.now()
+        self._poller_lock.acquire()
         await self._reload_films()  # another process (a guild's admin) may have changed them
         poller = Poller(
             self.engine,
@@ -149,13 +162,31 @@ class Greenlight:
             self.policy,
             lambda: self._films,
             concurrency=self.config.fetch.max_connections,
+            lease=self.feed_lease,
         )
+        started = time.perf_counter()
         report = await poller.cycle(now)
         self.last_report = report
+        self._count(report, time.perf_counter() - started)
         async with self.engine.connect() as conn:
             alerts = await events.alerts(conn, report.alerted_event_ids)
         alerts.sort(key=lambda a: (a.published or now, a.event_id))
         return alerts
+
+    def _count(self, report: CycleReport, seconds: float) -> None:
+        m = self.metrics
+        for result, n in (
+            ("fetched", report.fetched - report.unchanged_body),
+            ("unchanged", report.unchanged_body),
+            ("not_modified", report.not_modified),
+            ("failed", report.failed),
+        ):
+            m.feeds_polled.labels(result).inc(max(n, 0))
+        m.stories.inc(report.stories_new)
+        m.changes.inc(len(report.alerted_event_ids))
+        m.alerts_queued.inc(report.outbox_rows)
+        m.cycle_seconds.observe(seconds)
+        m.last_cycle.set(time.time())
 
     # --- members ---------------------------------------------------------------------------
     async def _watched(self, conn: AsyncConnection, guild_id: int) -> list[FilmRow]:
@@ -418,6 +449,7 @@ class Greenlight:
     async def mark_sent(self, outbox_id: int, message_id: int) -> None:
         async with self.engine.begin() as conn:
             await delivery.mark_sent(conn, outbox_id, message_id, self.now())
+        self.metrics.alerts_sent.inc()
 
     async def mark_retry(self, outbox_id: int, error: str, retry_in: float) -> None:
         """The send failed in a way worth retrying (5xx, timeout, 429): try again later."""
@@ -425,13 +457,28 @@ class Greenlight:
             await delivery.mark_retry(
                 conn, outbox_id, error, self.now() + timedelta(seconds=retry_in)
             )
+        self.metrics.alerts_failed.labels("retry").inc()
 
     async def disable_subscription(self, subscription_id: int, reason: str) -> bool:
         """403/404 from Discord: stop delivering there, keep the reason for /subscriptions,
         and drop that subscription's pending rows. True the first time, so the caller tells
         the guild's admins once."""
+        self.metrics.alerts_failed.labels("disabled").inc()
         async with self.engine.begin() as conn:
             return await delivery.disable(conn, subscription_id, reason, self.now())
+
+    async def acquire_send_slot(self) -> None:
+        """Wait for the bot-wide send budget before one Discord send. discord.py paces its
+        own process only; the bucket lives in the database so every shard process shares it."""
+        rate = self.config.discord.send_rate
+        while True:
+            async with self.engine.begin() as conn:
+                wait = await budget.take(
+                    conn, "discord-send", rate=rate, burst=max(1.0, rate), now=datetime.now(UTC)
+                )
+            if wait <= 0:
+                return
+            await asyncio.sleep(wait)
 
     async def pending_alerts(self) -> int:
         async with self.engine.connect() as conn:

@@ -216,3 +216,13 @@ outbox = Table(
     UniqueConstraint("event_id", "subscription_id"),
     Index(None, "state", "next_attempt_at"),
 )
+
+rate_buckets = Table(
+    "rate_buckets",
+    metadata,
+    # One token bucket per name, shared by every process on this database: discord.py only
+    # sees its own process's requests, but Discord's global limit counts the bot's total.
+    Column("name", Text, primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
