@@ -39,7 +39,7 @@ from bot.record import FilmInfo, PollPolicy
 from bot.store import budget, delivery, events, migrate
 from bot.store import feeds as feed_store
 from bot.store import films as film_store
-from bot.store.engine import create_engine, is_sqlite
+from bot.store.engine import create_engine, is_sqlite, startup_lock
 from bot.store.films import FilmRow
 from bot.store.schema import feeds, film_status, films
 from bot.types import Alert, FilmRef
@@ -90,11 +90,12 @@ class Greenlight:
         engine = create_engine(config.database.url, busy_timeout=config.database.busy_timeout)
         core = cls(config, engine, now)
         try:
-            if migrate:
-                await core.migrate()
-            async with engine.begin() as conn:
-                await film_store.sync_config(conn, config.films, core.now())
-                await feed_store.sync_config(conn, config.feeds, core.now())
+            async with startup_lock(engine):
+                if migrate:
+                    await core.migrate()
+                async with engine.begin() as conn:
+                    await film_store.sync_config(conn, config.films, core.now())
+                    await feed_store.sync_config(conn, config.feeds, core.now())
             await core._reload_films()
         except (OperationalError, DBAPIError, OSError) as e:
             await engine.dispose()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+# An arbitrary constant: the advisory lock id Greenlight's processes agree on.
+STARTUP_LOCK_KEY = 0x6772656E6C74
 
 
 def is_sqlite(url: str) -> bool:
@@ -41,3 +46,21 @@ def create_engine(url: str, *, busy_timeout: float = 30.0) -> AsyncEngine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+@contextlib.asynccontextmanager
+async def startup_lock(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Serialise start-up work (migrations, config sync) across processes on PostgreSQL,
+    where several pollers and shards may start at once; SQLite's BEGIN IMMEDIATE already
+    serialises writers."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": STARTUP_LOCK_KEY})
+        await conn.commit()
+        try:
+            yield
+        finally:
+            await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": STARTUP_LOCK_KEY})
+            await conn.commit()
