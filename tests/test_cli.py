@@ -137,3 +137,32 @@ def test_demo_prints_real_alerts(tmp_path: Path, entry: list[str]) -> None:
     assert "?utm_source" not in json.dumps(alerts)
     # Nothing about the original film alone, and the stdout is only JSON lines.
     assert all(a["published"] for a in alerts)
+
+
+def test_poll_forever_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    """Without --once, poll keeps polling; SIGTERM ends it after the cycle in hand, exit 0."""
+    import signal
+    import time
+
+    demo = ROOT / "bot" / "demo" / "config.toml"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GREENLIGHT_")}
+    env["GREENLIGHT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'loop.db'}"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "poll", "--config", str(demo), "--now",
+         "2023-01-01T00:00:00Z"],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # the first cycle's first alert: polling is under way
+        assert json.loads(first)["film"]
+        time.sleep(0.5)
+        assert proc.poll() is None, "poll without --once must keep running"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert all(json.loads(line) for line in out.splitlines())
