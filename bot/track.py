@@ -47,7 +47,10 @@ def is_backfill(
     now: datetime,
 ) -> bool:
     """A story counts as news only if it appeared after we started watching both the film and
-    the feed. A story with no date is dated by when we first saw it (``now``)."""
+    the feed. A story with no date is dated by when we first saw it (``now``) — except on the
+    feed's first poll, where everything it already holds is the past."""
+    if published is None and feed_first_polled is None:
+        return True
     when = published or now
     first_poll = feed_first_polled or now
     return when < film_added or when < first_poll

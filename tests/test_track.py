@@ -59,7 +59,9 @@ def test_backfill_rule() -> None:
     assert not is_backfill(T0 + timedelta(days=3), **kwargs)
     # Undated story: dated by when it was first seen, which is after both.
     assert not is_backfill(None, **kwargs)
-    # A feed never polled before: this poll is its first, so all it holds is backfill.
+    # A feed never polled before: this poll is its first, so all it holds is backfill,
+    # undated stories included.
+    assert is_backfill(None, film_added=added, feed_first_polled=None, now=T0 + timedelta(days=5))
     assert is_backfill(
         T0 + timedelta(days=3), film_added=added, feed_first_polled=None, now=T0 + timedelta(days=5)
     )
