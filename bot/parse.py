@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import feedparser
 
+from bot import fastparse
 from bot.textnorm import (
     SUMMARY_MAX,
     TITLE_MAX,
@@ -49,20 +50,24 @@ _FEED_SNIFF = re.compile(rb"<(?:rss|feed|rdf:RDF)[\s>]", re.I)
 _EXPAT_MESSAGE = re.compile(r"^<unknown>:\d+:\d+: (.+)$")
 
 
-def parse_feed(body: bytes, url: str, outlet: str | None = None) -> ParsedFeed:
+def parse_feed(
+    body: bytes, url: str, outlet: str | None = None, *, use_fast: bool = True
+) -> ParsedFeed:
     """Parse one fetched feed document.
 
     ``url`` is the URL the document was finally fetched from: relative links resolve against
     it and it names the outlet when neither ``outlet`` nor the feed's title does. Never
     raises: a document that is not a usable feed gives a ParsedFeed with ``error`` set.
+    ``use_fast=False`` reads it with feedparser even when :mod:`bot.fastparse` could (the
+    differential test compares the two).
     """
     try:
-        return _parse(body, url, outlet)
+        return _parse(body, url, outlet, use_fast)
     except Exception as e:  # feedparser raises on some small inputs instead of setting bozo
         return ParsedFeed(title=None, error=f"could not parse the feed: {type(e).__name__}: {e}")
 
 
-def _parse(body: bytes, url: str, outlet: str | None) -> ParsedFeed:
+def _parse(body: bytes, url: str, outlet: str | None, use_fast: bool) -> ParsedFeed:
     if not body or body.isspace():
         return ParsedFeed(title=None, error="not an RSS/Atom feed: the document is empty")
     if declares_entities(body):
@@ -71,22 +76,27 @@ def _parse(body: bytes, url: str, outlet: str | None) -> ParsedFeed:
             error="refused: the document declares XML entities (<!ENTITY …>), which feeds "
             "never need and which entity-expansion and XXE attacks rely on",
         )
-    # feedparser treats a str as a URL or file name and opens it; only ever hand it bytes.
-    d = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
-    version = d.get("version") or ""
-    raw_entries = d.get("entries") or []
-    if not version and not raw_entries:
-        return ParsedFeed(title=None, error=_not_a_feed(body, d))
-
     warnings: list[str] = []
-    if d.get("bozo"):
-        exc = d.get("bozo_exception")
-        # An encoding override is routine (the server and the document disagree) and the
-        # text came out fine; a syntax error means the forgiving parser had to guess.
-        if exc is not None and not isinstance(exc, feedparser.CharacterEncodingOverride):
-            warnings.append(f"feed has XML errors ({_describe(exc)}); parsed leniently")
+    fast = fastparse.extract(body) if use_fast else None
+    if fast is not None:
+        # Well-formed UTF-8 RSS 2.0: the same fields feedparser would give, in ~1/10 the time.
+        feed: Mapping[str, Any] = fast.feed
+        raw_entries: list[dict[str, Any]] = fast.entries
+    else:
+        # feedparser treats a str as a URL or file name and opens it; only ever hand it bytes.
+        d = feedparser.parse(io.BytesIO(body), sanitize_html=False, resolve_relative_uris=False)
+        version = d.get("version") or ""
+        raw_entries = d.get("entries") or []
+        if not version and not raw_entries:
+            return ParsedFeed(title=None, error=_not_a_feed(body, d))
+        if d.get("bozo"):
+            exc = d.get("bozo_exception")
+            # An encoding override is routine (the server and the document disagree) and the
+            # text came out fine; a syntax error means the forgiving parser had to guess.
+            if exc is not None and not isinstance(exc, feedparser.CharacterEncodingOverride):
+                warnings.append(f"feed has XML errors ({_describe(exc)}); parsed leniently")
+        feed = d.get("feed") or {}
 
-    feed = d.get("feed") or {}
     feed_title = _text_of(feed, "title", OUTLET_MAX) or None
     source = (
         clean_text(outlet, OUTLET_MAX) if outlet else None

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.fetch import Fetcher
-from bot.record import BatchResult, FeedOutcome, FilmInfo, PollPolicy, record_batch
+from bot.record import BatchResult, FeedOutcome, PollPolicy, record_batch
 from bot.store import feeds as feed_store
 from bot.store.feeds import FeedRow
+from bot.tracking import TRACK_CHUNK, FilmInfo, track_pending
 from bot.types import FetchResult, FilmRef
 from bot.work import parse_and_classify
 
@@ -120,10 +121,21 @@ class Poller:
 
         producer = asyncio.create_task(produce())
         try:
-            await self._consume(queue, film_info, now, report)
+            await self._consume(queue, now, report)
         finally:
             await producer
+        await self.track(film_info, now, report)
         return report
+
+    async def track(self, films: dict[int, FilmInfo], now: datetime, report: CycleReport) -> None:
+        """Read every story waiting for tracking (this cycle's, and any a crashed poller
+        left), oldest first."""
+        while True:
+            async with self._write_lock, self._engine.begin() as conn:
+                result = await track_pending(conn, films=films, policy=self._policy, now=now)
+            report.add(result)
+            if result.tracked < TRACK_CHUNK:
+                return
 
     async def _fetch_and_parse(
         self, feed: FeedRow, films: tuple[FilmRef, ...], report: CycleReport
@@ -154,7 +166,6 @@ class Poller:
     async def _consume(
         self,
         queue: asyncio.Queue[FeedOutcome | None],
-        films: dict[int, FilmInfo],
         now: datetime,
         report: CycleReport,
     ) -> None:
@@ -173,7 +184,7 @@ class Poller:
                     break
                 batch.append(nxt)
             async with self._write_lock, self._engine.begin() as conn:
-                result = await record_batch(conn, batch, films=films, policy=self._policy, now=now)
+                result = await record_batch(conn, batch, policy=self._policy, now=now)
             report.add(result)
 
 

@@ -35,13 +35,14 @@ from bot.metrics import Metrics
 from bot.names import fold, slug
 from bot.poller import CycleReport, Poller, make_parse_pool
 from bot.pollerlock import PollerLock
-from bot.record import FilmInfo, PollPolicy
+from bot.record import PollPolicy
 from bot.store import budget, delivery, events, migrate
 from bot.store import feeds as feed_store
 from bot.store import films as film_store
 from bot.store.engine import create_engine, is_sqlite, startup_lock
 from bot.store.films import FilmRow
 from bot.store.schema import feeds, film_status, films
+from bot.tracking import FilmInfo
 from bot.types import Alert, FilmRef
 from bot.views import ChangeView, FeedView, FilmView, OutboxItem, StatusView, SubscriptionView
 from bot.work import parse_and_classify

@@ -42,15 +42,14 @@ def decide(current: str | None, new: str, *, backfill: bool) -> Decision:
 def is_backfill(
     published: datetime | None,
     *,
+    first_seen: datetime,
     film_added: datetime,
     feed_first_polled: datetime | None,
-    now: datetime,
 ) -> bool:
     """A story counts as news only if it appeared after we started watching both the film and
-    the feed. A story with no date is dated by when we first saw it (``now``) — except on the
-    feed's first poll, where everything it already holds is the past."""
-    if published is None and feed_first_polled is None:
-        return True
-    when = published or now
-    first_poll = feed_first_polled or now
-    return when < film_added or when < first_poll
+    the feed. A story with no date is dated by when we first saw it; one first seen on the
+    feed's first poll was already there, so it is the past too."""
+    first_poll = feed_first_polled or first_seen
+    if published is None:
+        return first_seen <= first_poll or first_seen < film_added
+    return published < film_added or published < first_poll

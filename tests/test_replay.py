@@ -25,7 +25,7 @@ def day(n: int) -> datetime:
 # Two outlets' stories about two films, in the order they appeared.
 A = [
     Item(
-        "Beetlejuice 2 in the works, Keaton in talks",
+        "Beetlejuice 2? Michael Keaton reportedly in early talks",
         "Michael Keaton is said to be in early talks to return for a sequel, though nothing is "
         "signed.",
         day(5),

@@ -53,15 +53,16 @@ def test_revival_after_cancellation_alerts(label: str) -> None:
 def test_backfill_rule() -> None:
     added = T0
     first_poll = T0 + timedelta(days=2)
-    kwargs = {"film_added": added, "feed_first_polled": first_poll, "now": T0 + timedelta(days=5)}
+    later = T0 + timedelta(days=5)
+    kwargs = {"film_added": added, "feed_first_polled": first_poll, "first_seen": later}
     assert is_backfill(T0 - timedelta(hours=1), **kwargs)  # before the film was added
     assert is_backfill(T0 + timedelta(days=1), **kwargs)  # before the feed's first poll
     assert not is_backfill(T0 + timedelta(days=3), **kwargs)
-    # Undated story: dated by when it was first seen, which is after both.
+    # Undated: dated by when it was first seen, which is after both.
     assert not is_backfill(None, **kwargs)
-    # A feed never polled before: this poll is its first, so all it holds is backfill,
-    # undated stories included.
-    assert is_backfill(None, film_added=added, feed_first_polled=None, now=T0 + timedelta(days=5))
+    # Undated and seen on the feed's first poll: it was already there, so it is the past.
+    assert is_backfill(None, film_added=added, feed_first_polled=first_poll, first_seen=first_poll)
+    # Undated, seen before the film was added (a film added later): the past as well.
     assert is_backfill(
-        T0 + timedelta(days=3), film_added=added, feed_first_polled=None, now=T0 + timedelta(days=5)
+        None, film_added=later, feed_first_polled=first_poll, first_seen=T0 + timedelta(days=3)
     )

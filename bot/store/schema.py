@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints let migrations drop or alter them on both backends.
@@ -138,9 +139,14 @@ stories = Table(
     Column("content_hash", Text, nullable=False),
     # Set when this story re-publishes an earlier one: it is then "also reported by".
     Column("duplicate_of", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    # The classifier's findings, [[film, status, evidence, confidence], …], and whether the
+    # tracking pass has yet to read them (see bot/tracking.py).
+    Column("signals", JSON),
+    Column("track_pending", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("feed_id", "key"),
     Index(None, "link"),
     Index(None, "duplicate_of"),
+    Index(None, "track_pending"),
 )
 
 status_events = Table(
