@@ -1,7 +1,11 @@
 """Quality and speed of the status classifier against the labelled corpus.
 
     python bench/quality.py [--corpus tests/data/corpus.jsonl] [--films tests/data/films.json]
-                            [--json FILE]
+                            [--json FILE] [--ids PREFIX[,PREFIX…]] [--mistakes]
+
+``--ids B,C`` also scores each named subset on its own: the items whose id starts with that
+prefix (e.g. one blind batch), whatever their split. Mistakes are listed only for dev, and
+only on request, so a blind batch can be measured without being read.
 
 For the dev and heldout splits separately, and for both the classifier and a keyword baseline
 (what a MonitoRSS user could do with a film-alias regex plus keyword lists, most advanced
@@ -208,7 +212,10 @@ def speed(classify: ClassifyFn, items: Sequence[dict], calls: int = 4000) -> flo
 
 
 def run(
-    corpus: Path = DEFAULT_CORPUS, films_path: Path = DEFAULT_FILMS, timing: bool = True
+    corpus: Path = DEFAULT_CORPUS,
+    films_path: Path = DEFAULT_FILMS,
+    timing: bool = True,
+    id_prefixes: Sequence[str] = (),
 ) -> dict:
     films = load_films(films_path)
     items = load_corpus(corpus)
@@ -220,6 +227,11 @@ def run(
     for split in ("dev", "heldout"):
         subset = [i for i in items if i.get("split") == split]
         out["splits"][split] = {name: score(subset, fn) for name, fn in systems.items()}
+    if id_prefixes:
+        out["subsets"] = {}
+        for prefix in id_prefixes:
+            subset = [i for i in items if i["id"].startswith(prefix)]
+            out["subsets"][prefix] = {name: score(subset, fn) for name, fn in systems.items()}
     if timing:
         out["items_per_second"] = speed(systems["classifier"], items)
     return out
@@ -238,7 +250,9 @@ def _short(label: str) -> str:
 
 def format_report(results: dict) -> str:
     lines: list[str] = []
-    for split, systems in results["splits"].items():
+    sections = [(split, systems) for split, systems in results["splits"].items()]
+    sections += [(f"ids {p}*", systems) for p, systems in results.get("subsets", {}).items()]
+    for split, systems in sections:
         for name, s in systems.items():
             lines.append(f"== {split} / {name} ({s['items']} items, {s['hard_items']} hard) ==")
             lines.append(f"{'label':<16}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}")
@@ -272,8 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--films", type=Path, default=DEFAULT_FILMS)
     parser.add_argument("--json", type=Path, default=None, help="write the figures to FILE")
     parser.add_argument("--mistakes", action="store_true", help="list dev items got wrong")
+    parser.add_argument(
+        "--ids",
+        default="",
+        help="comma-separated id prefixes (e.g. B,C): also score each such subset on its own",
+    )
     args = parser.parse_args(argv)
-    results = run(args.corpus, args.films)
+    prefixes = [p.strip() for p in args.ids.split(",") if p.strip()]
+    results = run(args.corpus, args.films, id_prefixes=prefixes)
     print(format_report(results))
     if args.mistakes:
         for m in results["splits"]["dev"]["classifier"]["mistakes"]:

@@ -18,6 +18,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
+from feedparser.util import FeedParserDict
 
 from bot import fastparse
 from bot.textnorm import (
@@ -123,6 +125,18 @@ def _parse(body: bytes, url: str, outlet: str | None, use_fast: bool) -> ParsedF
 
 def declares_entities(body: bytes) -> bool:
     """True when the document has a DOCTYPE that declares entities."""
+    if _declares_entities(body):
+        return True
+    # feedparser transcodes the document to UTF-8 before expat reads it, and in EBCDIC (cp037,
+    # cp500…) or UTF-7 the markers are not ASCII bytes, so look again at what expat will see.
+    try:
+        converted = convert_to_utf8({}, body, FeedParserDict())
+    except Exception:  # the parse that follows fails the same way and reports it
+        return False
+    return converted != body and _declares_entities(converted)
+
+
+def _declares_entities(body: bytes) -> bool:
     sample = body
     if b"\x00" in body[:4]:
         # UTF-16/32 put NULs between the ASCII bytes of the markup; dropping them exposes the

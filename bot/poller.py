@@ -10,8 +10,9 @@ import multiprocessing
 import os
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,6 +27,8 @@ from bot.work import parse_and_classify
 log = logging.getLogger(__name__)
 
 BATCH_FEEDS = 64
+#: Fetched feeds waiting for the writer, at most.
+QUEUE_FEEDS = 2 * BATCH_FEEDS
 CLAIM_CHUNK = 100
 LEASE = timedelta(minutes=10)
 
@@ -73,6 +76,7 @@ class Poller:
         *,
         concurrency: int = 64,
         lease: timedelta = LEASE,
+        per_host: int | None = None,
     ) -> None:
         self._engine = engine
         self._fetcher = fetcher
@@ -80,6 +84,8 @@ class Poller:
         self._policy = policy
         self._films = films
         self._concurrency = concurrency
+        # Fetches at once per host; by default the fetcher's own per-host connection limit.
+        self._per_host = max(1, per_host or _fetcher_per_host(fetcher))
         self._lease = lease
         self._write_lock = asyncio.Lock()
 
@@ -88,12 +94,18 @@ class Poller:
         one PostgreSQL database share a cycle's feeds instead of the first taking them all."""
         report = CycleReport()
         film_info, film_refs = self._films()
-        queue: asyncio.Queue[FeedOutcome | None] = asyncio.Queue()
+        # Bounded: when the writer falls behind, finished feeds wait here (holding their task
+        # open, so the producer claims no more) instead of piling up parsed stories in memory.
+        queue: asyncio.Queue[FeedOutcome | None] = asyncio.Queue(maxsize=QUEUE_FEEDS)
         sem = asyncio.Semaphore(self._concurrency)
+        hosts: dict[str, asyncio.Semaphore] = {}
 
         async def one(feed: FeedRow) -> None:
             try:
-                async with sem:
+                # A host's turn first, then a fetch slot: a feed queued behind its host's other
+                # feeds holds no slot, and the fetcher's deadline (which counts any wait for a
+                # pooled connection) starts only once a connection is free for it.
+                async with self._host_slot(hosts, feed.url), sem:
                     outcome = await self._fetch_and_parse(feed, film_refs, report)
             except Exception as e:  # a bug in one feed's path must not stop the cycle
                 log.exception("polling %s failed", feed.url)
@@ -102,6 +114,7 @@ class Poller:
 
         async def produce() -> None:
             tasks: list[asyncio.Task[None]] = []
+            pending: set[asyncio.Task[None]] = set()
             try:
                 while limit is None or report.feeds < limit:
                     size = CLAIM_CHUNK if limit is None else min(CLAIM_CHUNK, limit - report.feeds)
@@ -110,11 +123,17 @@ class Poller:
                     if not due:
                         break
                     report.feeds += len(due)
-                    tasks.extend(asyncio.create_task(one(f)) for f in due)
+                    for f in due:
+                        task = asyncio.create_task(one(f))
+                        tasks.append(task)
+                        pending.add(task)
+                        task.add_done_callback(pending.discard)
                     # Claim the next chunk only when this one is mostly under way: a poller
-                    # should not hoard feeds it cannot fetch yet.
-                    while sum(not t.done() for t in tasks) > self._concurrency:
-                        await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+                    # should not hoard feeds it cannot fetch yet. Wait on the pending tasks
+                    # only: waiting on all of them (done ones return at once) spun the loop
+                    # over every task of the cycle, O(feeds²) at 5,000 feeds.
+                    while len(pending) > self._concurrency:
+                        await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                 await asyncio.gather(*tasks)
             finally:
                 await queue.put(None)
@@ -137,6 +156,17 @@ class Poller:
             if result.tracked < TRACK_CHUNK:
                 return
 
+    def _host_slot(self, hosts: dict[str, asyncio.Semaphore], url: str) -> asyncio.Semaphore:
+        try:
+            parts = urlsplit(url)
+            key = f"{parts.scheme}://{(parts.hostname or '').lower()}:{parts.port}"
+        except ValueError:
+            key = url  # the fetcher will report the bad URL; it needs no company
+        sem = hosts.get(key)
+        if sem is None:
+            sem = hosts[key] = asyncio.Semaphore(self._per_host)
+        return sem
+
     async def _fetch_and_parse(
         self, feed: FeedRow, films: tuple[FilmRef, ...], report: CycleReport
     ) -> FeedOutcome:
@@ -151,13 +181,17 @@ class Poller:
             return FeedOutcome(feed, fetched)
         report.fetched += 1
         body_hash = hashlib.blake2b(fetched.body, digest_size=16).hexdigest()
+        body = fetched.body
+        # From here on only the fetch's status and validators are needed: do not keep ~200 KB
+        # per feed alive while it waits for the writer.
+        fetched = replace(fetched, body=None)
         if body_hash == feed.body_hash:
             # Servers that ignore conditional GET still send the same bytes: skip the parse.
             report.unchanged_body += 1
             return FeedOutcome(feed, fetched, body_hash=body_hash)
         loop = asyncio.get_running_loop()
         parsed, signals = await loop.run_in_executor(
-            self._pool, parse_and_classify, fetched.body, fetched.final_url, feed.name, films
+            self._pool, parse_and_classify, body, fetched.final_url, feed.name, films
         )
         if parsed.error:
             report.failed += 1
@@ -186,6 +220,12 @@ class Poller:
             async with self._write_lock, self._engine.begin() as conn:
                 result = await record_batch(conn, batch, policy=self._policy, now=now)
             report.add(result)
+
+
+def _fetcher_per_host(fetcher: Fetcher) -> int:
+    cfg = getattr(fetcher, "_cfg", None)
+    limit = getattr(cfg, "max_connections_per_host", 0)
+    return limit if isinstance(limit, int) and limit > 0 else 4
 
 
 def _failed(feed: FeedRow, error: str) -> FeedOutcome:

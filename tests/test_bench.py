@@ -1,0 +1,45 @@
+"""The benchmark runs end to end on a small N and prints its table. No timing is asserted:
+figures on a shared CI machine mean nothing; bench/ reports them, it does not gate on them."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_runs_on_twenty_feeds_and_prints_its_table(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    # reader is an optional bench dependency: without it the table says so instead.
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--feeds", "20", "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = proc.stdout
+    assert "| 20 | greenlight | cold |" in table, table
+    assert "| 20 | greenlight | all_304 |" in table
+    assert "| 20 | naive | cold |" in table
+    assert "| 20 | reader |" in table  # figures, or why reader could not run
+    assert "vs naive" in table and "Targets:" in table
+
+    figures = json.loads(out.read_text())
+    gl = figures["runs"]["20"]["greenlight"]
+    assert "error" not in gl, gl
+    cold, steady, all_304 = (gl["cycles"][c] for c in ("cold", "steady", "all_304"))
+    # What the cycles did (counts, not times): 20 feeds × 50 items stored cold; then the
+    # changed feeds give new stories, validator-ignoring feeds hit the unchanged-body check,
+    # and the last cycle is answered with 304 everywhere.
+    assert cold["stories_new"] == 20 * 50 and cold["fetched"] == 20
+    assert steady["not_modified"] + steady["fetched"] == 20
+    assert all_304["not_modified"] == 20 and all_304["stories_new"] == 0
+    assert gl["memory"]["processes"] >= 2  # the pool's workers are counted
+    micro = figures["micro"]
+    assert "error" not in micro, micro
+    assert micro["classifier_stories_per_s"] > 0 and micro["store_stories_per_s"] > 0
