@@ -56,8 +56,10 @@ def test_corpus_balance(corpus: list[dict]) -> None:
     statuses = Counter(i["status"] or "none" for i in corpus)
     assert set(statuses) == set(CLASSES)
     assert sum(bool(i["hard"]) for i in corpus) / len(corpus) >= 0.4
+    # Blind batches (B…, C…) are written after the rules and always join heldout, so its
+    # share grows with each batch; dev must stay large enough to gate on.
     heldout = sum(i["split"] == "heldout" for i in corpus) / len(corpus)
-    assert 0.25 <= heldout <= 0.35
+    assert 0.25 <= heldout <= 0.5
     assert any(i.get("also") for i in corpus)
 
 

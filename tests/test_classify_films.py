@@ -214,3 +214,45 @@ def test_rebuild_with_changed_films_is_cheap_and_effective() -> None:
     before = Classifier(FILMS[:1]).classify("Twisters begins filming", "")
     after = Classifier(FILMS).classify("Twisters begins filming", "")
     assert before == [] and [s.film for s in after] == ["twisters"]
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        ("Anne Hathaway dreams of a Devil Wears Prada reunion", ["prada2"]),
+        ("Fans want a Devil Wears Prada revival", ["prada2"]),
+        # A reunion of the old film's cast at a gala is not a new film.
+        ("The Devil Wears Prada cast reunion at the Oscars was a delight", []),
+    ],
+)
+def test_reunion_right_after_an_original_is_the_follow_up(
+    clf: Classifier, title: str, expected: list[str]
+) -> None:
+    assert films_of(clf, title) == expected
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        # The person named by a film does something else: not that film's news.
+        ("Sinners star joins new Netflix thriller", []),
+        ("Twisters director in talks for a Marvel movie", []),
+        ("Gladiator II writer to pen a new Western", []),
+        # ...but their news about another watched film is that film's.
+        ("Twisters star Glen Powell joins Gladiator II", ["gladiator2"]),
+        ("Gladiator II star says filming on Twisters has wrapped", ["twisters"]),
+    ],
+)
+def test_film_naming_a_person_does_not_take_their_news(
+    clf: Classifier, title: str, expected: list[str]
+) -> None:
+    assert films_of(clf, title) == expected
+
+
+def test_title_without_leading_article_or_with_it() -> None:
+    c = Classifier(FILMS)
+    for title in (
+        "Devil Wears Prada 2 begins filming in New York",
+        "The Devil Wears Prada 2 begins filming in New York",
+    ):
+        assert [(s.film, s.status) for s in c.classify(title, "")] == [("prada2", "filming")]

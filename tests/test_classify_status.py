@@ -329,3 +329,187 @@ def test_confidence_orders_direct_over_hedged_and_title_over_summary(clf: Classi
 def test_at_most_one_signal_per_film(clf: Classifier) -> None:
     signals = clf.classify(f"{F} wraps", f"{F} began filming. {F} is in post-production.")
     assert [s.film for s in signals] == ["mermaid2"]
+
+
+# --- generality: inflections, phrasal and passive forms (vocabulary built from lemmas) -------
+
+MORPHOLOGY = [
+    ("greenlit", f"Universal greenlit {F}"),
+    ("greenlit", f"{F} green-lit by Netflix"),
+    ("greenlit", f"Netflix green-lights {F}"),
+    ("greenlit", f"Sony is greenlighting {F}"),
+    ("greenlit", f"{F} given the green light"),
+    ("greenlit", f"{F} gets the nod from Paramount"),
+    ("greenlit", f"Paramount gave {F} the go-ahead"),
+    ("greenlit", f"{F} is a go at Sony"),
+    ("greenlit", f"Sony moves forward with {F}"),
+    ("greenlit", f"Netflix okays {F}"),
+    ("greenlit", f"Warner locks in {F}"),
+    ("greenlit", f"Disney commits to {F}"),
+    ("in_development", f"{F} in the works at Universal"),
+    ("in_development", f"Jane Doe to write {F}"),
+    ("in_development", f"Jane Doe tapped to direct {F}"),
+    ("in_development", f"Studio hires Jane Doe to pen {F}"),
+    ("in_development", f"Jane Doe boards {F} as director"),
+    ("in_development", f"The {F} script is being worked on"),
+    ("in_development", f"Early story meetings held for {F}"),
+    ("pre_production", f"Casting under way for {F}"),
+    ("pre_production", f"Jane Doe rounds out the cast of {F}"),
+    ("pre_production", f"Location scouting begins for {F}"),
+    ("pre_production", f"Crews are constructing sets for {F}"),
+    ("pre_production", f"Costume fittings begin for {F}"),
+    ("pre_production", f"{F} sets May start date"),
+    ("filming", f"{F} shoots in Atlanta this week"),
+    ("filming", f"Cameras roll on {F}"),
+    ("filming", f"Cameras are now rolling on {F}"),
+    ("filming", f"Principal photography has begun on {F}"),
+    ("filming", f"Production on {F} kicks off in Budapest"),
+    ("filming", f"Production on {F} gets under way"),
+    ("filming", f"Stars spotted on location for {F}"),
+    ("post_production", f"{F} has wrapped"),
+    ("post_production", f"{F} is in the can"),
+    ("post_production", f"Filming has officially wrapped on {F}"),
+    ("post_production", f"Shooting on {F} has finished"),
+    ("post_production", f"Visual effects work continues on {F}"),
+    ("post_production", f"Director locks the cut on {F}"),
+    ("post_production", f"{F} heads to test screenings"),
+    ("post_production", f"{F} is finished and awaiting a date"),
+    ("released", f"{F} is now in theaters"),
+    ("released", f"{F} lands on Prime Video"),
+    ("released", f"{F} debuts on Disney+"),
+    ("released", f"{F} logs 40 million views in its first week"),
+    ("released", f"{F} holds the top spot for a second weekend"),
+    ("cancelled", f"{F} scrapped"),
+    ("cancelled", f"Netflix axes {F}"),
+    ("cancelled", f"Sony kills {F}"),
+    ("cancelled", f"Warner buries {F}"),
+    ("cancelled", f"{F} has been abandoned"),
+    ("cancelled", f"{F} is dead in the water"),
+    ("cancelled", f"{F} put on ice"),
+    ("cancelled", f"{F} will never be released, studio says"),
+    ("rumored", f"Whispers of a {F} shoot this year"),
+    ("rumored", f"Buzz is building around {F}"),
+    ("rumored", f"Chatter about {F} grows online"),
+    ("rumored", f"Speculation mounts over {F}"),
+    ("rumored", f"{F} reportedly in the works"),
+    ("rumored", f"Paramount said to be weighing {F}"),
+    ("rumored", f"Jane Doe circling {F}"),
+    ("rumored", f"Studio exploring {F}"),
+    ("rumored", f"Jane Doe floats {F} idea"),
+]
+
+
+@pytest.mark.parametrize("label,title", MORPHOLOGY)
+def test_inflected_and_phrasal_forms(clf: Classifier, label: str, title: str) -> None:
+    assert status(clf, title) == label
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        (f"No sign of cameras rolling on {F}", None),
+        (f"{F} has yet to start shooting", None),
+        (f"{F} isn't expected to film until 2027", None),
+        (f"{F} won't start shooting before 2027", None),
+        (f"Studio denied reports that {F} had begun filming", None),
+        (f"Paramount: no {F} cameras this year", None),
+        (f"There is no {F} shoot scheduled for 2026, a source said", None),
+        (f"Nobody has greenlit {F}", "in_development"),
+        (f"{F} hasn't been given the green light yet", "in_development"),
+        (f"There are no plans to shelve {F}", None),
+    ],
+)
+def test_negation_scope_over_new_forms(clf: Classifier, title: str, expected: str | None) -> None:
+    assert status(clf, title) == expected
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        f"{F} could wrap early, crew members think",
+        f"{F} might be cancelled",
+        f"Crew members believe shooting on {F} will finish early",
+        f"{F} may be shelved if the strike drags on",
+    ],
+)
+def test_hedged_wrap_or_cancellation_is_no_signal(clf: Classifier, title: str) -> None:
+    assert status(clf, title) is None
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        f"Jane Doe is game for {F}",
+        f"Jane Doe would jump at the chance to do {F}",
+        f"Jane Doe is open to {F}",
+        f"Jane Doe isn't ruling out {F}",
+        f"'Never say never,' Jane Doe says of {F}",
+    ],
+)
+def test_willingness_and_open_doors_are_rumored(clf: Classifier, title: str) -> None:
+    assert status(clf, title) == "rumored"
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        # Headline grammar drops the auxiliary: "set for summer shoot" is a shooting plan.
+        (f"{F} set for summer shoot", "pre_production"),
+        (f"{F} set for spring shoot in London", "pre_production"),
+        (f"Cameras are due to roll on {F}", "pre_production"),
+        (f"Cameras set to roll on {F} in May", "pre_production"),
+        (f"{F} set for December 2026 release", "greenlit"),
+    ],
+)
+def test_headline_grammar_plans(clf: Classifier, title: str, expected: str) -> None:
+    assert status(clf, title) == expected
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        # A nearly finished *film* is in post; nearly finished *filming* is still filming.
+        (f"Studio shelves {F}, a near-complete film", "cancelled"),
+        (f"{F} is a near-complete film, says editor", "post_production"),
+        (f"Filming on {F} is nearly wrapped", "filming"),
+    ],
+)
+def test_near_complete_film_is_post_production(clf: Classifier, title: str, expected: str) -> None:
+    assert status(clf, title) == expected
+
+
+def test_report_frame_around_a_denial_is_no_rumour(clf: Classifier) -> None:
+    assert status(clf, f"Sources say there is no {F} shoot planned") is None
+    assert status(clf, f"Sources say {F} is happening") == "rumored"
+
+
+@pytest.mark.parametrize(
+    "title,expected",
+    [
+        # Subordinators end a negation's reach.
+        (f"{F} will not begin filming until the script is done", "in_development"),
+        (f"{F} won't shoot unless the writers finish a new draft", "in_development"),
+        # "since 2015" dates the start of a state that still holds.
+        (f"{F} has been in development since 2015", "in_development"),
+        (f"{F} has been in the works since 2019", "in_development"),
+        # Idioms and passives.
+        (f"{F} goes before cameras in May", "pre_production"),
+        (f"{F} went before the cameras this week", "filming"),
+        (f"The plug has been pulled on {F}", "cancelled"),
+        (f"Netflix drops {F} from its slate", "cancelled"),
+        (f"Netflix drops the {F} trailer", None),
+        (f"{F} is a box office bomb", "released"),
+        (f"{F} heads into production next month", "pre_production"),
+        (f"{F} moves into pre-production", "pre_production"),
+        (f"{F} is prepping for a fall shoot", "pre_production"),
+        (f"{F} gears up for a January shoot", "pre_production"),
+        # Marketing for a film that exists is not a rumour about it.
+        (f"{F} trailer teases a darker sequel", None),
+        (f"Star teases {F}", "rumored"),
+        (f"Fans want {F}. The studio doesn't.", "rumored"),
+    ],
+)
+def test_grammar_of_scope_tense_and_idiom(
+    clf: Classifier, title: str, expected: str | None
+) -> None:
+    assert status(clf, title) == expected

@@ -12,6 +12,29 @@ from bot.classify.text import Sentence, headline_count, story_sentences
 from bot.types import FilmRef, Signal
 
 _COORDINATORS = frozenset({"and", "or", "nor", "plus"})
+# A title right before one of these names a person by their film ("Sinners star", "Twisters
+# director"); what that person does next is their own project, not the film's.
+_PERSON_NOUNS = frozenset(
+    {
+        "star",
+        "stars",
+        "actor",
+        "actress",
+        "director",
+        "helmer",
+        "writer",
+        "screenwriter",
+        "producer",
+        "composer",
+        "creator",
+        "filmmaker",
+        "alum",
+        "breakout",
+        "co",
+    }
+)
+# Cues that are a person's own doing (being cast, writing, talks, wishes).
+_PERSON_CUES = frozenset({"pre_production", "in_development", "rumored", "project", "report"})
 
 
 class Classifier:
@@ -119,6 +142,12 @@ def _attribute(
         return [(primary, 0.9)]
     clause = clauses[cue.start]
     pool = [sp for sp in spots if clauses[sp[0]] == clause] or spots
+    if cue.label in _PERSON_CUES:
+        # "Twisters star Glen Powell joins Top Gun 3": the cast news is Top Gun 3's;
+        # "Sinners star joins new thriller": it is nobody's we watch.
+        pool = [sp for sp in pool if not _names_a_person(sp[0], tokens)]
+        if not pool:
+            return []
     nearest = min(pool, key=lambda sp: (abs(sp[0] - cue.start), sp[0] > cue.start))
     group = _coordinated(nearest, spots, tokens)
     out: list[tuple[str, float]] = []
@@ -144,3 +173,7 @@ def _coordinated(
             cur += step
             group.append(ordered[cur])
     return group
+
+
+def _names_a_person(pos: int, tokens: list[str]) -> bool:
+    return pos + 1 < len(tokens) and tokens[pos + 1] in _PERSON_NOUNS

@@ -1,14 +1,17 @@
 """Reading status cues in one sentence: find each cue, then decide how the sentence holds it.
 
-A cue (``lexicon.CUES``) names an event ("filming", "greenlit"). Its *reading* depends on
-the words around it, found by position in the same sentence:
+A cue (``lexicon.CUES``) names an event ("filming", "greenlit"). A reporting-frame cue is
+dropped when the sentence has any other cue (the frame then only hedges it). Its *reading*
+depends on the words around it, found by position in the same sentence:
 
 * negation before it in its clause (or just after a noun cue: "filming hasn't started"),
-  or a denial anywhere before it in the sentence, or a verdict like "premature";
+  or a denial anywhere before it in the sentence, or a verdict like "premature"; clauses end
+  at punctuation, contrast words and subordinators ("until", "unless", "because");
 * hedging: a modal or evidential before it in its clause, a reporting frame ("reportedly",
   "sources say", "if") anywhere in the sentence, or a question;
 * proximity ("close to", "nearly") just before it;
-* plans: a future marker before it, or a future time after a non-past form
+* plans: a future marker before it ("to", "set for", "prepping for"), a future auxiliary
+  inside its own span ("cameras are due to roll"), or a future time after a non-past form
   ("starts shooting in May");
 * retrospect: a past anchor in its clause ("back in 2019", "originally", "in 2014" when the
   story is from 2021) or a look-back frame for the sentence ("recalls", "turns 20").
@@ -26,7 +29,8 @@ from bot.classify.text import BOUNDARY
 FILM_TOKEN = "qfilmq"
 FOREIGN_TOKEN = "qorigq"
 
-_CUE_RE = re.compile("|".join(f"(?P<{name}>{src})" for name, src in lx.CUES))
+# One word-boundary test up front lets the scan skip positions inside words at once.
+_CUE_RE = re.compile(r"\b(?:" + "|".join(f"(?P<{name}>{src})" for name, src in lx.CUES) + ")")
 _NEG_RE = re.compile(lx.NEGATORS)
 _DENIAL_RE = re.compile(lx.DENIALS)
 _VERDICT_RE = re.compile(lx.DENIAL_VERDICTS)
@@ -35,6 +39,7 @@ _FRAME_RE = re.compile(lx.FRAMES)
 _WISH_RE = re.compile(lx.WISHES)
 _PROX_RE = re.compile(lx.PROXIMITY)
 _PLANNED_RE = re.compile(lx.PLANNED)
+_FUTURE_AUX_RE = re.compile(lx.FUTURE_AUX)
 _FUTURE_RE = re.compile(lx.FUTURE_TIME)
 _PAST_RE = re.compile(lx.PAST_FORM)
 _RETRO_RE = re.compile(lx.RETRO_ANCHORS)
@@ -63,6 +68,9 @@ _MONTH_PREPS = frozenset(
         "'s",
     }
 )
+
+# Cues whose pattern already contains their negation ("never be made", "not ruling it out").
+_SELF_NEGATING = frozenset({"cancelled_neg", "rumored_neg"})
 
 NEG_WINDOW = 6  # tokens before a cue that a "not" can reach
 HEDGE_WINDOW = 8
@@ -96,6 +104,7 @@ class _Marks:
     wish: list[int]
     prox: list[int]
     planned: list[int]
+    future_aux: list[int]
     future: list[int]
     retro: list[int]
 
@@ -133,6 +142,9 @@ def read_cues(
         starts.append(pos)
         pos += len(tok) + 1
     found = [(m.lastgroup or "", m.start(), m.end()) for m in _CUE_RE.finditer(text)]
+    if len(found) > 1 and any(f[0] == "report" for f in found):
+        # The frame's content is read (hedged) through its own cues; the frame adds nothing.
+        found = [f for f in found if f[0] != "report"] or found
     clauses = clause_ids(tokens)
     if not found:
         return [], clauses
@@ -145,6 +157,7 @@ def read_cues(
         wish=_positions(_WISH_RE, text, starts),
         prox=_positions(_PROX_RE, text, starts),
         planned=_positions(_PLANNED_RE, text, starts),
+        future_aux=_positions(_FUTURE_AUX_RE, text, starts),
         future=_positions(_FUTURE_RE, text, starts),
         retro=_positions(_RETRO_RE, text, starts),
     )
@@ -174,7 +187,7 @@ def read_cues(
             return any(i - window <= k < i and clauses[k] == clause for k in marks_at)
 
         negated = sentence_denied or any(k < i for k in marks.denial)
-        if label != "cancelled_neg":
+        if label not in _SELF_NEGATING:
             negated = (
                 negated
                 or before(marks.neg, NEG_WINDOW)
@@ -191,7 +204,8 @@ def read_cues(
         )
         near = before(marks.prox, PROX_WINDOW)
         retro = sentence_retro or clause in retro_clauses
-        planned = before(marks.planned, PLAN_WINDOW)
+        # A future auxiliary inside the cue's own span ("cameras are due to roll").
+        planned = before(marks.planned, PLAN_WINDOW) or any(i < k < j for k in marks.future_aux)
         if not planned and not _PAST_RE.search(cue_text) and not _aux_before(tokens, i):
             planned = any(j <= k < j + FUTURE_WINDOW and clauses[k] == clause for k in marks.future)
         cues.append(Cue(label, i, j, negated, hedged, wished, near, planned, retro))
@@ -217,7 +231,7 @@ def _modal_after(tokens: list[str], clauses: list[int], j: int, clause: int) -> 
     for k in range(j, min(len(tokens), j + 2)):
         if clauses[k] != clause:
             return False
-        if tokens[k] in _MODALS:
+        if tokens[k] in _MODALS and not _is_month_may(tokens, k):
             return True
     return False
 

@@ -56,6 +56,7 @@ for _word, _n in _NUMERALS.items():
 _SEQUEL_AFTER = frozenset({"sequel", "sequels", "follow", "followup", "continuation"})
 _SEQUEL_BEFORE = frozenset({"sequel", "sequels", "follow", "followup", "another", "new", "next"})
 _SEQUEL_BEFORE |= frozenset(_ORDINALS)
+_REUNION_AFTER = frozenset({"reunion", "revival", "reboot"})
 # Words right before an original's title that pin it to the old film.
 _ORIGINAL_PINS = frozenset({"original", "classic", "first", "1st"})
 _YEAR_RE = re.compile(r"^(?:19|20)\d\d(?:'s)?$")
@@ -258,6 +259,10 @@ class FilmIndex:
                 found = True
                 marker_number = _ORDINALS.get(tok)
                 break
+        if not found and end < len(toks) and toks[end] in _REUNION_AFTER:
+            # "a Freaky Friday reunion" is a new film; "the Freaky Friday cast reunion" at a
+            # gala is not, so only the word right after the title counts.
+            found = True
         if not found:
             for tok in toks[end : end + 4]:
                 if tok == BOUNDARY:

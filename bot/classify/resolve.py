@@ -50,22 +50,26 @@ def interpret(cue: Cue) -> tuple[str, str] | None:
         if cue.negated or cue.retro or not cue.hedged:
             return None
         return "rumored", "wish" if cue.wished else "hedged"
-    if label == "rumored":
+    if label in {"rumored", "report"}:
         if cue.negated or cue.retro:
             return None
         return "rumored", "wish" if cue.wished else "talk"
+    if label == "rumored_neg":
+        # "not ruling it out", "never say never": the negation is part of the hedge.
+        return None if cue.retro else ("rumored", "talk")
     if cue.retro:
         return None  # old news: "the script, written back in 2019"
     status = {
         "revival": "in_development",
         "pause": "filming",
         "greenlit_date": "greenlit",
+        "post_state": "post_production",
     }.get(label, label)
     if cue.negated:
         # "not (officially/yet) greenlit" presupposes a project waiting for approval: that is
         # development. "isn't filming yet" leaves anything from development to preparation
-        # open, so it yields nothing.
-        if status == "greenlit":
+        # open, so it yields nothing; so does "no shoot scheduled" (a date, not an approval).
+        if label == "greenlit":
             return "in_development", "derived"
         return None
     if cue.hedged:
@@ -73,6 +77,9 @@ def interpret(cue: Cue) -> tuple[str, str] | None:
             return "rumored", "wish" if cue.wished else "hedged"
         return None
     if cue.near:
+        if label == "post_state":
+            # "a near-complete film" is a film in post, not one nearly shot.
+            return status, "derived"
         below = _BELOW.get(status)
         return (below, "derived") if below else None
     if cue.planned:
