@@ -165,6 +165,7 @@ class Greenlight:
             lambda: self._films,
             concurrency=self.config.fetch.max_connections,
             lease=self.feed_lease,
+            per_host=self.config.fetch.max_connections_per_host,
         )
         started = time.perf_counter()
         report = await poller.cycle(now)
@@ -422,6 +423,18 @@ class Greenlight:
             )
         return removed
 
+    async def remove_subscription(self, guild_id: int, subscription_id: int) -> SubscriptionView:
+        """By number, as ``/subscriptions`` lists them: the way to remove a subscription whose
+        channel was deleted (Discord's channel picker cannot name it any more)."""
+        async with self.engine.begin() as conn:
+            removed = await delivery.remove_subscription(conn, guild_id, subscription_id)
+        if removed is None:
+            raise InvalidInput(
+                f"This server has no subscription #{subscription_id}. "
+                "`/subscriptions` lists them with their numbers."
+            )
+        return removed
+
     async def subscriptions(self, guild_id: int) -> list[SubscriptionView]:
         async with self.engine.connect() as conn:
             return await delivery.list_for_guild(conn, guild_id)
@@ -452,6 +465,19 @@ class Greenlight:
         async with self.engine.begin() as conn:
             await delivery.mark_sent(conn, outbox_id, message_id, self.now())
         self.metrics.alerts_sent.inc()
+
+    async def mark_failed(self, outbox_id: int, error: str) -> None:
+        """Discord refused the message itself (a 400): keep the reason, never send it again."""
+        async with self.engine.begin() as conn:
+            await delivery.mark_failed(conn, outbox_id, error, self.now())
+        self.metrics.alerts_failed.labels("rejected").inc()
+
+    async def release_leases(
+        self, *, shard_count: int = 1, shard_ids: Sequence[int] | None = None
+    ) -> int:
+        """At start-up: take back the rows of our shards that a crashed process had leased."""
+        async with self.engine.begin() as conn:
+            return await delivery.release_leases(conn, shard_count, shard_ids)
 
     async def mark_retry(self, outbox_id: int, error: str, retry_in: float) -> None:
         """The send failed in a way worth retrying (5xx, timeout, 429): try again later."""

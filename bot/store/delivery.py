@@ -149,9 +149,7 @@ async def claim(
         .limit(limit)
         .with_for_update(skip_locked=True, of=outbox)
     )
-    if shard_ids is not None and shard_count > 1:
-        shard = outbox.c.guild_id.op(">>")(22) % shard_count
-        stmt = stmt.where(shard.in_(list(shard_ids)))
+    stmt = _shard_filter(stmt, shard_count, shard_ids)
     rows = list(await conn.execute(stmt))
     if not rows:
         return []
@@ -216,3 +214,46 @@ async def remove_film_subscriptions(conn: AsyncConnection, guild_id: int, film_p
             subscriptions.c.guild_id == guild_id, subscriptions.c.film_id == film_pk
         )
     )
+
+
+def _shard_filter(stmt, shard_count: int, shard_ids: Sequence[int] | None):  # type: ignore[no-untyped-def]
+    if shard_ids is not None and shard_count > 1:
+        shard = outbox.c.guild_id.op(">>")(22) % shard_count
+        stmt = stmt.where(shard.in_(list(shard_ids)))
+    return stmt
+
+
+async def release_leases(
+    conn: AsyncConnection, shard_count: int = 1, shard_ids: Sequence[int] | None = None
+) -> int:
+    """A process starting for these shards owns their rows: leases a crashed predecessor held
+    need not be waited out (a re-send carries the same nonce, so Discord collapses it)."""
+    stmt = update(outbox).where(outbox.c.state == "pending", outbox.c.lease_until.is_not(None))
+    res = await conn.execute(_shard_filter(stmt, shard_count, shard_ids).values(lease_until=None))
+    return max(res.rowcount or 0, 0)
+
+
+async def mark_failed(conn: AsyncConnection, outbox_id: int, error: str, now: datetime) -> None:
+    """Discord rejected the message itself (400): sending it again cannot help."""
+    await conn.execute(
+        update(outbox)
+        .where(outbox.c.id == outbox_id, outbox.c.state == "pending")
+        .values(state="failed", last_error=error[:500], lease_until=None, sent_at=now)
+    )
+
+
+async def remove_subscription(
+    conn: AsyncConnection, guild_id: int, subscription_id: int
+) -> SubscriptionView | None:
+    row = (
+        await conn.execute(
+            _sub_query().where(
+                subscriptions.c.guild_id == guild_id, subscriptions.c.id == subscription_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    await conn.execute(delete(outbox).where(outbox.c.subscription_id == subscription_id))
+    await conn.execute(delete(subscriptions).where(subscriptions.c.id == subscription_id))
+    return _view(row)
