@@ -108,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             except ImportError as e:
                 print(f"error: the Discord side cannot start: {e}", file=sys.stderr)
                 return 1
-            return run(config)
+            return run(config, role=args.role)
         if args.command == "poll":
             return asyncio.run(_poll(config, once=args.once, now=args.now))
         if args.command == "classify":

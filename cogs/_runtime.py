@@ -23,6 +23,8 @@ from discord.ext import commands
 import cogs
 from bot.config import Config
 from bot.errors import GreenlightError
+from bot.health import HealthServer
+from bot.runner import seconds_between_cycles
 from bot.service import Greenlight
 from bot.types import Alert
 
@@ -126,7 +128,7 @@ class GreenlightBot(commands.AutoShardedBot):
         return count, list(mine)
 
     async def _poll_forever(self) -> None:
-        interval = self.config.poll.interval
+        interval = seconds_between_cycles(self.core)
         while not self.is_closed():
             try:
                 alerts = await self.core.poll_once()
@@ -141,6 +143,8 @@ class GreenlightBot(commands.AutoShardedBot):
             else:
                 if alerts:
                     self.dispatch("greenlight_alerts", alerts)
+            # Feeds come due at their own times (backoff, Retry-After), so look more often
+            # than the interval; a feed is still fetched only when it is due.
             await asyncio.sleep(interval)
 
     def alerts_queued(self, alerts: list[Alert]) -> None:
@@ -158,16 +162,17 @@ class GreenlightBot(commands.AutoShardedBot):
         await super().close()
 
 
-def run(config: Config, **options: Any) -> int:
+def run(config: Config, role: str = "all", **options: Any) -> int:
     """``python -m bot run``: serve Discord until SIGTERM/SIGINT; the process exit code.
-    ``options`` go to :class:`GreenlightBot` (tests tune timeouts and back-offs with them)."""
+    ``role`` "all" also polls the feeds here; "discord" leaves that to ``--role poller``
+    processes. ``options`` go to :class:`GreenlightBot` (tests tune timeouts with them)."""
     token = (config.discord.token or "").strip()
     if not token:
         print(f"error: {NO_TOKEN}", file=sys.stderr)
         return 1
     _setup_logging(config.logging.level)
     try:
-        return asyncio.run(_serve(config, token, options))
+        return asyncio.run(_serve(config, token, role, options))
     except KeyboardInterrupt:
         return 130
 
@@ -181,9 +186,14 @@ def _setup_logging(level: str) -> None:
     discord.utils.setup_logging(level=getattr(logging, level, logging.INFO), root=True)
 
 
-async def _serve(config: Config, token: str, options: dict[str, Any]) -> int:
+async def _serve(config: Config, token: str, role: str, options: dict[str, Any]) -> int:
     core = await Greenlight.open(config)
+    health = HealthServer(core, role, config.health.host, config.health.port)
+    lag = asyncio.create_task(core.metrics.watch_loop_lag(), name="greenlight-loop-lag")
     try:
+        if config.health.port:
+            log.info("health on http://%s:%d/healthz", config.health.host, await health.start())
+        options.setdefault("poll", role == "all")
         bot = GreenlightBot(config, core, **options)
         loop = asyncio.get_running_loop()
         closing: list[asyncio.Task[None]] = []
@@ -227,4 +237,6 @@ async def _serve(config: Config, token: str, options: dict[str, Any]) -> int:
             return 1
         return 0
     finally:
+        lag.cancel()
+        await health.close()
         await core.close()

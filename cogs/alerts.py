@@ -10,7 +10,9 @@ What a failure means:
   than its ``max_ratelimit_timeout`` surfaces, as ``RateLimited``, and is retried later here.
 * 5xx, timeouts, connection trouble: ``mark_retry`` with a doubling back-off.
 * 403 / 404: the channel is gone or closed to the bot. Retrying cannot help, so the
-  subscription is disabled with a reason ``/subscriptions`` shows; never retried.
+  subscription is disabled with a reason ``/subscriptions`` shows (and the server's admins
+  are told once); never retried.
+* Any other 4xx: Discord rejected the message itself; it is marked failed, not retried.
 """
 
 from __future__ import annotations
@@ -36,7 +38,6 @@ log = logging.getLogger("greenlight.alerts")
 
 BATCH = 20
 MAX_BACKOFF = 3600.0
-BAD_REQUEST_RETRY = 6 * 3600.0  # a 400 will not fix itself; look again much later
 
 
 class Alerts(commands.Cog):
@@ -70,6 +71,12 @@ class Alerts(commands.Cog):
 
     async def _deliver_forever(self) -> None:
         await self.bot.wait_until_ready()  # the shard count is only known once connected
+        shard_count, shard_ids = self.bot.delivery_shards
+        # Our shards' rows are ours alone: a crashed predecessor's leases need not be waited
+        # out (a re-send carries the same nonce, so Discord collapses it).
+        released = await self.core.release_leases(shard_count=shard_count, shard_ids=shard_ids)
+        if released:
+            log.info("took back %d alert(s) a previous process had leased", released)
         interval = self.bot.config.discord.delivery_interval
         while not self._stopping.is_set():
             try:
@@ -105,6 +112,8 @@ class Alerts(commands.Cog):
                 replied_user=False,
                 roles=[discord.Object(id=item.role_id)],
             )
+        # The bot-wide budget, shared with the other shard processes through the database.
+        await self.core.acquire_send_slot()
         try:
             message = await asyncio.wait_for(
                 channel.send(
@@ -131,14 +140,44 @@ class Alerts(commands.Cog):
                 await self._retry(item, f"Discord answered {e.status}: {e.text or e}")
             else:
                 log.error("Discord rejected alert %s (%s): %s", item.id, e.status, e.text)
-                await self.core.mark_retry(
-                    item.id, f"Discord rejected it ({e.status}): {e.text}", BAD_REQUEST_RETRY
-                )
+                await self.core.mark_failed(item.id, f"Discord rejected it ({e.status}): {e.text}")
             return
         except (TimeoutError, aiohttp.ClientError, OSError) as e:
             await self._retry(item, f"no answer from Discord ({type(e).__name__})")
             return
         await self.core.mark_sent(item.id, message.id)
+
+    @commands.Cog.listener()
+    async def on_greenlight_subscription_disabled(self, item: OutboxItem, reason: str) -> None:
+        """Tell the server's admins, once (the subscription is off until they act): in the
+        server's system channel when the bot may post there, else by DM to the owner."""
+        guild = self.bot.get_guild(item.guild_id)
+        if guild is None:
+            return
+        text = (
+            f"⚠ Greenlight stopped posting alerts in <#{item.channel_id}>: {render.safe(reason)}. "
+            "Fix that, then run `/subscribe` for that channel again. "
+            "`/subscriptions` shows every subscription and its state."
+        )
+        target: discord.abc.Messageable | None = None
+        system = guild.system_channel
+        if (
+            system is not None
+            and system.id != item.channel_id
+            and system.permissions_for(guild.me).send_messages
+        ):
+            target = system
+        else:
+            try:
+                owner = guild.owner or await self.bot.fetch_user(guild.owner_id or 0)
+                target = owner
+            except discord.HTTPException:
+                target = None
+        if target is None:
+            log.warning("could not tell guild %s's admins: %s", guild.id, reason)
+            return
+        with contextlib.suppress(discord.HTTPException):
+            await target.send(text, allowed_mentions=discord.AllowedMentions.none())
 
     async def _retry(self, item: OutboxItem, error: str) -> None:
         delay = min(self.bot.retry_base * 2 ** max(0, item.attempts - 1), MAX_BACKOFF)

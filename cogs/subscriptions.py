@@ -94,6 +94,7 @@ class Subscriptions(commands.Cog):
     @app_commands.describe(
         channel="The channel to stop posting alerts in",
         film="Only stop this film's alerts (leave empty for the every-film subscription)",
+        number="Or the subscription's number from /subscriptions (for a deleted channel)",
     )
     @app_commands.autocomplete(film=film_choices)
     @app_commands.guild_only()
@@ -102,10 +103,19 @@ class Subscriptions(commands.Cog):
     async def unsubscribe(
         self,
         interaction: discord.Interaction,
-        channel: discord.TextChannel,
+        channel: discord.TextChannel | None = None,
         film: str | None = None,
+        number: app_commands.Range[int, 1] | None = None,
     ) -> None:
         assert interaction.guild_id is not None  # admin_only
+        if number is not None:
+            removed = await self.core.remove_subscription(interaction.guild_id, number)
+            await reply(interaction, f"Removed subscription #{number} (<#{removed.channel_id}>).")
+            return
+        if channel is None:
+            raise InvalidInput(
+                "Name the channel, or the subscription's number from /subscriptions."
+            )
         await self.core.unsubscribe(interaction.guild_id, channel.id, film)
         scope = f"for {render.safe(film)}" if film else "for every film"
         await reply(interaction, f"No more alerts {scope} in {channel.mention}.")
@@ -138,7 +148,7 @@ class Subscriptions(commands.Cog):
     @staticmethod
     def _line(sub: SubscriptionView, titles: dict[str, str]) -> str:
         film = render.safe(titles.get(sub.film_key, sub.film_key)) if sub.film_key else "every film"
-        line = f"<#{sub.channel_id}> · {film}"
+        line = f"#{sub.id} · <#{sub.channel_id}> · {film}"
         if sub.role_id:
             line += f" · pings <@&{sub.role_id}>"
         if sub.disabled_reason:

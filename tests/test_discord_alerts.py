@@ -82,6 +82,7 @@ async def env(sqlite_url: str) -> AsyncIterator[Env]:
         news_ch = fake.add_channel(guild, "film-news")
         romy_ch = fake.add_channel(guild, "romy-fans")
         chat_ch = fake.add_channel(guild, "chat")
+        guild.system_channel_id = chat_ch.id
         fans = fake.add_role(guild, "Romy Fans", mentionable=True)
         other = fake.add_guild("Other Club")
         other_ch = fake.add_channel(other, "news")
@@ -191,17 +192,40 @@ async def test_a_403_disables_the_subscription_and_is_never_retried(env: Env) ->
     await env.settled()
     [news_sub] = [s for s in await env.core.subscriptions(env.guild.id) if s.id == sub]
     assert news_sub.disabled_reason is not None and "403" in news_sub.disabled_reason
-    assert len(env.fake.requests_to("POST /channels/{channel_id}/messages")) == 2  # one each
+
+    def alert_sends() -> int:
+        targets = {f"/channels/{env.news_ch.id}/messages", f"/channels/{env.romy_ch.id}/messages"}
+        return sum(
+            r.path in targets for r in env.fake.requests_to("POST /channels/{channel_id}/messages")
+        )
+
+    assert alert_sends() == 2  # one each
 
     # Later changes skip the disabled channel, and /subscriptions says why.
     await env.story(*GREENLIT)
     await env.fake.wait_for_messages(env.romy_ch, 2)
     await env.settled()
     assert env.fake.posts(env.news_ch) == []
-    assert len(env.fake.requests_to("POST /channels/{channel_id}/messages")) == 3
+    assert alert_sends() == 3
     owner = env.guild.members[env.guild.owner_id].user
     listed = await env.fake.invoke_slash(env.guild, env.chat_ch, owner, "subscriptions")
     assert "switched off" in listed.embed["description"]
+    # The server's admins were told once, in its system channel, pinging nobody.
+    [notice] = env.fake.posts(env.chat_ch)
+    assert f"stopped posting alerts in <#{env.news_ch.id}>" in notice.content
+    assert "403" in notice.content and not notice.pinged_anyone
+
+
+async def test_a_rejected_message_is_marked_failed_not_retried(env: Env) -> None:
+    """A 400 means the message itself is wrong: retrying can only repeat the refusal."""
+    await env.subscribe(env.news_ch)
+    rejected = env.fake.faults.server_error(times=1, status=400, channel_id=env.news_ch.id)
+    await env.story(*SO_CLOSE)
+    await env.settled()
+    assert rejected.hits == 1
+    assert len(env.fake.requests_to("POST /channels/{channel_id}/messages")) == 1
+    [s] = await env.core.subscriptions(env.guild.id)
+    assert s.disabled_reason is None  # the channel is fine; only that message failed
 
 
 async def test_losing_send_permission_disables_with_the_permission_named(env: Env) -> None:

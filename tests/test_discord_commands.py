@@ -389,6 +389,17 @@ async def test_subscribe_list_and_unsubscribe(env: Env) -> None:
     assert "No more alerts" in gone.content
     assert await env.core.subscriptions(g.id) == []
 
+    # By number, as /subscriptions lists it: the way out for a deleted channel.
+    await env.fake.invoke_slash(g, ch, admin, "subscribe", {"channel": env.general})
+    [sub] = await env.core.subscriptions(g.id)
+    listed = await env.fake.invoke_slash(g, ch, admin, "subscriptions")
+    assert f"#{sub.id} · <#{env.general.id}>" in listed.embed["description"]
+    wrong = await env.fake.invoke_slash(g, ch, admin, "unsubscribe", {"number": sub.id + 100})
+    assert f"no subscription #{sub.id + 100}" in wrong.content
+    removed = await env.fake.invoke_slash(g, ch, admin, "unsubscribe", {"number": sub.id})
+    assert f"Removed subscription #{sub.id}" in removed.content
+    assert await env.core.subscriptions(g.id) == []
+
 
 # --- help, resilience, the error handler ------------------------------------------------
 

@@ -119,7 +119,7 @@ def guild_create(g: Guild, *, bot_id: int) -> JSON:
         "features": [],
         "mfa_level": 0,
         "application_id": None,
-        "system_channel_id": None,
+        "system_channel_id": str(g.system_channel_id) if g.system_channel_id else None,
         "system_channel_flags": 0,
         "rules_channel_id": None,
         "public_updates_channel_id": None,

@@ -126,6 +126,8 @@ class Guild:
     channels: dict[int, Channel] = field(default_factory=dict)
     members: dict[int, Member] = field(default_factory=dict)
     joined_at: datetime = field(default_factory=now)
+    #: Where Discord posts join notices; bots use it to reach a server's admins.
+    system_channel_id: int | None = None
 
     @property
     def everyone(self) -> Role:
