@@ -13,9 +13,10 @@ import re
 from urllib.parse import quote, urljoin, urlsplit, urlunsplit
 
 # Elements whose content is never prose. An unclosed one swallows the rest of the fragment,
-# as it would in a browser.
+# as it would in a browser. No "<" inside the opening tag, for the reason given at _ATTRS.
 _HIDDEN = re.compile(
-    r"<(script|style|noscript|template|iframe|object|svg|math|head|title)\b[^>]*>.*?(?:</\1\s*>|\Z)",
+    r"<(script|style|noscript|template|iframe|object|svg|math|head|title)\b[^<>]*+>.*?"
+    r"(?:</\1\s*>|\Z)",
     re.I | re.S,
 )
 # Comments, CDATA sections, doctype/declarations, processing instructions.
@@ -25,9 +26,11 @@ _MARKUP_DECL = re.compile(
 # Tags that separate words are replaced by a space so "<p>One</p><p>Two</p>" does not read
 # "OneTwo"; every other tag (b, i, a, span…) vanishes without a trace so "<b>Du</b>ne" stays
 # one word. One pass over all tags with a small callback beats two passes by a third. Quoted
-# attribute values may contain ">".
-_ATTRS = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
-_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9:-]*)" + _ATTRS + ">")
+# attribute values may contain ">". No part of a tag may contain "<" and the quantifiers are
+# possessive, so a tag that never closes is given up at the next "<": with backtracking to the
+# end of the text from every "<", a 300 KB summary of "<a x<a x…" took many minutes.
+_ATTRS = r"""(?:[^<>"']|"[^"<]*+"|'[^'<]*+')*+"""
+_TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9:-]*+)" + _ATTRS + ">")
 _BLOCK_TAGS = frozenset(
     "p br hr div li ul ol dl dt dd h1 h2 h3 h4 h5 h6 tr td th table thead tbody tfoot "
     "blockquote pre section article aside header footer nav figure figcaption img caption "
@@ -41,7 +44,7 @@ def _tag_replacement(m: re.Match[str]) -> str:
 
 # A tag cut off by the end of the fragment (summaries are often truncated mid-link). Only a
 # bare tag name or one with an attribute counts, so prose like "x <y and z" is left alone.
-_TRAILING_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*=[^<>]*)?\Z")
+_TRAILING_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*+(?:\s[^<>=]*+=[^<>]*+)?\Z")
 # C0/C1 controls (tab, newline and carriage return are whitespace and folded below), lone
 # surrogates (not encodable as UTF-8) and the two noncharacters XML forbids. PostgreSQL rejects
 # NUL in text outright.
