@@ -12,6 +12,7 @@ import difflib
 import logging
 import re
 import time
+import unicodedata
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
@@ -88,7 +89,12 @@ class Greenlight:
     ) -> Greenlight:
         """Open the database (upgrading it to the newest migration unless told not to) and
         load the config's films and feeds. ``now`` fixes the clock (replays and tests)."""
-        engine = create_engine(config.database.url, busy_timeout=config.database.busy_timeout)
+        try:
+            engine = create_engine(config.database.url, busy_timeout=config.database.busy_timeout)
+        except OSError as e:  # e.g. the SQLite file's folder cannot be created
+            raise DatabaseUnavailable(
+                f"cannot use the database {_safe_url(config.database.url)}: {e}"
+            ) from e
         core = cls(config, engine, now)
         try:
             async with startup_lock(engine):
@@ -346,7 +352,9 @@ class Greenlight:
     async def feed_add(self, guild_id: int, url: str, name: str | None = None) -> FeedView:
         """Fetch ``url`` now; raise FeedRejected (with the reason) unless it is a working feed."""
         url = url.strip()
-        if len(url) > MAX_URL or not re.match(r"^https?://[^\s/]+", url, re.I) or " " in url:
+        if len(url) > MAX_URL:
+            raise InvalidInput(f"That address is {len(url)} characters long; at most {MAX_URL}.")
+        if not re.match(r"^https?://[^\s/]+", url, re.I) or " " in url:
             raise InvalidInput(
                 f"{url[:100]!r} is not a web address. Give the feed's full http:// or https:// URL."
             )
@@ -552,7 +560,13 @@ def _own(row: FilmRow) -> None:
         )
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+def _invisible(text: str) -> str | None:
+    """The first control or format character (C0, C1, DEL, bidi overrides, zero-width…),
+    which would make a name look like something it is not, or None."""
+    for ch in text:
+        if unicodedata.category(ch) in ("Cc", "Cf"):
+            return ch
+    return None
 
 
 def _check_name(text: str, what: str, limit: int) -> str:
@@ -561,7 +575,13 @@ def _check_name(text: str, what: str, limit: int) -> str:
         raise InvalidInput(f"The {what} must not be empty.")
     if len(clean) > limit:
         raise InvalidInput(f"The {what} is {len(clean)} characters long; at most {limit}.")
-    if _CONTROL.search(clean) or not fold(clean):
+    # Checked before whitespace is folded: str.split() also splits on some controls (NEL).
+    if (bad := _invisible(text.strip())) is not None:
+        raise InvalidInput(
+            f"The {what} {clean[:50]!r} contains an invisible or control character "
+            f"(U+{ord(bad):04X}); type it again without."
+        )
+    if not fold(clean):
         raise InvalidInput(f"The {what} {clean[:50]!r} needs at least one letter or digit.")
     if "@everyone" in clean or "@here" in clean or re.search(r"<[@#]", clean):
         raise InvalidInput(f"The {what} must not contain mentions.")
