@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import os
@@ -40,6 +41,22 @@ def _parse_now(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _parse_shards(text: str) -> tuple[tuple[int, ...], int]:
+    try:
+        ids_text, count_text = text.split("/")
+        ids = tuple(int(i) for i in ids_text.split(",") if i.strip())
+        count = int(count_text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--shards expects IDS/COUNT such as 0,1/4, got {text!r}"
+        ) from None
+    if count < 1 or not ids or any(not 0 <= i < count for i in ids):
+        raise argparse.ArgumentTypeError(
+            f"--shards {text!r}: give at least one shard id, each below the count {count}"
+        )
+    return ids, count
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="greenlight",
@@ -63,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="all",
         help="all: poll and serve Discord in one process (default); poller: only poll "
         "(no token needed); discord: only serve Discord and deliver alerts",
+    )
+    run.add_argument(
+        "--shards",
+        metavar="IDS/COUNT",
+        type=_parse_shards,
+        help="this process's shards out of the total, e.g. 0,1/4 (overrides [discord] "
+        "shard_ids and shard_count; for several processes on one bot)",
     )
     poll = command("poll", "poll the feeds, record, and print every alert as one JSON line")
     poll.add_argument("--once", action="store_true", help="one cycle, then exit")
@@ -100,6 +124,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     try:
+        if args.command == "run" and args.shards:
+            ids, count = args.shards
+            config = dataclasses.replace(
+                config,
+                discord=dataclasses.replace(config.discord, shard_ids=ids, shard_count=count),
+            )
         if args.command == "run" and args.role == "poller":
             return asyncio.run(_poller_role(config))
         if args.command == "run":

