@@ -74,9 +74,13 @@ class Alerts(commands.Cog):
         shard_count, shard_ids = self.bot.delivery_shards
         # Our shards' rows are ours alone: a crashed predecessor's leases need not be waited
         # out (a re-send carries the same nonce, so Discord collapses it).
-        released = await self.core.release_leases(shard_count=shard_count, shard_ids=shard_ids)
-        if released:
-            log.info("took back %d alert(s) a previous process had leased", released)
+        try:
+            released = await self.core.release_leases(shard_count=shard_count, shard_ids=shard_ids)
+        except Exception:  # delivery must start even if this housekeeping fails
+            log.exception("could not take back leased alerts; they return when leases expire")
+        else:
+            if released:
+                log.info("took back %d alert(s) a previous process had leased", released)
         interval = self.bot.config.discord.delivery_interval
         while not self._stopping.is_set():
             try:

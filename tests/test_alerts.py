@@ -298,3 +298,26 @@ async def test_outbox_retry_keeps_channel_order_and_disable_drops(
     assert await core.pending_alerts() == 0
     (view,) = await core.subscriptions(1)
     assert view.disabled_reason == "403 Missing Permissions"
+
+
+async def test_claims_and_lease_release_are_split_by_shard(
+    srv: FeedServer, core: Greenlight
+) -> None:
+    """``(guild_id >> 22) % shard_count`` picks the process that delivers a guild's alerts, on
+    both backends (PostgreSQL has no bigint >> bigint: the shift must be typed)."""
+    clock = Clock()
+    clock.now = T0 + timedelta(hours=2)
+    guilds = [(n << 22) | 7 for n in range(4)]  # shards 0, 1, 0, 1 of 2
+    for g in guilds:
+        await core.subscribe(guild_id=g, channel_id=g + 1)
+    publish(srv, "/a.xml", [GREENLIT], "Outlet A")
+    await core.poll_once(clock.tick())
+    mine = await core.claim_outbox(limit=10, shard_count=2, shard_ids=[1], now=clock.now)
+    assert sorted(i.guild_id for i in mine) == [guilds[1], guilds[3]]
+    # A restarted shard-1 process takes its leased rows back at once; shard 0's are untouched.
+    assert await core.release_leases(shard_count=2, shard_ids=[1]) == 2
+    others = await core.claim_outbox(limit=10, shard_count=2, shard_ids=[0], now=clock.now)
+    assert sorted(i.guild_id for i in others) == [guilds[0], guilds[2]]
+    assert await core.release_leases(shard_count=2, shard_ids=[1]) == 0
+    again = await core.claim_outbox(limit=10, shard_count=2, shard_ids=[1], now=clock.now)
+    assert sorted(i.guild_id for i in again) == [guilds[1], guilds[3]]

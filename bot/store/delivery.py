@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, and_, delete, exists, func, select, update
+from sqlalchemy import Integer, Row, and_, delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
@@ -218,7 +218,8 @@ async def remove_film_subscriptions(conn: AsyncConnection, guild_id: int, film_p
 
 def _shard_filter(stmt, shard_count: int, shard_ids: Sequence[int] | None):  # type: ignore[no-untyped-def]
     if shard_ids is not None and shard_count > 1:
-        shard = outbox.c.guild_id.op(">>")(22) % shard_count
+        # Typed literals: PostgreSQL has bigint >> integer but no bigint >> bigint.
+        shard = outbox.c.guild_id.op(">>")(literal(22, Integer)) % literal(shard_count, Integer)
         stmt = stmt.where(shard.in_(list(shard_ids)))
     return stmt
 
