@@ -25,7 +25,12 @@ def create_engine(url: str, *, busy_timeout: float = 30.0) -> AsyncEngine:
 
     parsed = make_url(url)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        path = Path(parsed.database)
+        if path.is_dir():
+            # Caught here rather than by sqlite: a failed aiosqlite connect leaves a worker
+            # thread that prints a traceback when the event loop has closed.
+            raise IsADirectoryError(f"unable to open database file: {path} is a folder")
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_async_engine(url, connect_args={"timeout": busy_timeout})
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -39,6 +44,14 @@ def create_engine(url: str, *, busy_timeout: float = 30.0) -> AsyncEngine:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(busy_timeout * 1000)}")
+        # Checkpoint the WAL every ~40 MB instead of every 4 MB: a cold cycle writes hundreds
+        # of megabytes, and each checkpoint copies every page touched since the last one, so
+        # frequent checkpoints copied the same index pages over and over (+25-40 % stored
+        # stories/s at 150,000 stories). The file is cut back to 64 MB after a checkpoint.
+        cur.execute("PRAGMA wal_autocheckpoint=10000")
+        cur.execute("PRAGMA journal_size_limit=67108864")
+        # Sorts (the tracking pass's publication order, claim order) stay off the disk.
+        cur.execute("PRAGMA temp_store=MEMORY")
         cur.close()
 
     @event.listens_for(engine.sync_engine, "begin")
