@@ -9,8 +9,10 @@ limits, so a story can neither ping a server nor break a message.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import discord
 from discord.utils import format_dt
@@ -80,12 +82,24 @@ def clip(text: str, limit: int) -> str:
 _MARKDOWN = re.compile(r"([\\*_~|`>\[\]()#<:-])")
 
 
+# Direction overrides and isolates reorder the text around them (the bot's own words too), so
+# a headline could make "Cancelled → Greenlit" read backwards.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(ch: str) -> bool:
+    # Controls (C0, C1, DEL) mean nothing in an embed; a lone surrogate is not valid UTF-8,
+    # so discord.py's JSON would carry it and Discord refuse the whole message.
+    return ch not in _BIDI_CONTROLS and unicodedata.category(ch) not in ("Cc", "Cs")
+
+
 def safe(text: str | None) -> str:
-    """Untrusted text made inert: one line, every markdown character escaped, and every "@"
-    followed by a zero-width space so nothing can become @everyone, @here or a mention."""
+    """Untrusted text made inert: one line, controls, surrogates and direction overrides
+    dropped, every markdown character escaped, and every "@" followed by a zero-width space
+    so nothing can become @everyone, @here or a mention."""
     if not text:
         return ""
-    flat = " ".join(text.split())
+    flat = " ".join("".join(ch for ch in text if _printable(ch) or ch.isspace()).split())
     return _MARKDOWN.sub(r"\\\1", flat).replace("@", "@\u200b")
 
 
@@ -94,11 +108,42 @@ def quote(text: str | None, limit: int) -> str:
     return clip(f"> {body}", limit) if body else ""
 
 
+# What RFC 3986 allows in a URL, unencoded. Anything else (spaces, controls, quotes, "<>",
+# non-ASCII) makes Discord reject the whole message, or could end a link early.
+_URL_CHARS = re.compile(r"[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
+
+
 def _url(link: str | None) -> str | None:
-    # Discord rejects a whole message whose embed URL is not http(s).
-    if link and link.startswith(("https://", "http://")) and len(link) <= 2048 and " " not in link:
-        return link
-    return None
+    """The link when Discord will take it as an embed URL, else None: a well-formed http(s)
+    URL with a host, at most 2048 characters. Links with credentials are refused too
+    (``https://trusted.example@evil.example`` reads as the wrong site)."""
+    if not link or len(link) > 2048 or not link.startswith(("https://", "http://")):
+        return None
+    if not _URL_CHARS.fullmatch(link):
+        return None
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 -- raises ValueError for a port out of range
+    except ValueError:
+        return None
+    if not parts.hostname or parts.username is not None or parts.password is not None:
+        return None
+    return link
+
+
+def _in_text(url: str) -> str:
+    """A checked URL as written inside message text: an unbalanced ")" would end a markdown
+    link early, and an "@everyone" in a path must not read as a mention if the text ever
+    reaches a message's content. The encoded forms name the same resource."""
+    return url.replace("(", "%28").replace(")", "%29").replace("@", "%40")
+
+
+def _link(text: str, url: str) -> str:
+    return f"[{text}]({_in_text(url)})"
+
+
+def _outlets(names: Iterable[str]) -> str:
+    return ", ".join(n for n in (safe(o) for o in names) if n)
 
 
 def _when(at: datetime | None, style: str = "D") -> str:
@@ -111,9 +156,11 @@ def _source(change: ChangeView, limit: int) -> str:
     url = _url(change.link)
     text = f"{outlet}: {title}" if title else outlet
     if url:
-        # Leave room for the link itself; the visible text is what gets clipped.
-        text = clip(text, max(20, limit - len(url) - 4))
-        return f"[{text}]({url})"
+        # Leave room for the link itself; the visible text is what gets clipped. A link too
+        # long to fit beside a readable text is left out rather than cut (or overflowing).
+        target_len = len(_link("", url))
+        if limit - target_len >= 20:
+            return _link(clip(text, limit - target_len), url)
     return clip(text, limit)
 
 
@@ -150,8 +197,7 @@ def status_embed(view: StatusView) -> discord.Embed:
         if evidence := quote(current.evidence, FIELD_VALUE_MAX):
             embed.add_field(name="Evidence", value=evidence, inline=False)
         source = _source(current, FIELD_VALUE_MAX - 40)
-        if current.also_reported_by:
-            also = ", ".join(safe(o) for o in current.also_reported_by)
+        if also := _outlets(current.also_reported_by):
             source = clip(f"{source}\nAlso reported by {also}", FIELD_VALUE_MAX)
         embed.add_field(name="Source", value=source, inline=False)
     if view.recent:
@@ -188,10 +234,8 @@ def history_pages(film: FilmView, changes: Sequence[ChangeView]) -> list[discord
         for c in chunk:
             parts = [quote(c.evidence, 400)]
             parts.append(_source(c, 300))
-            if c.also_reported_by:
-                parts.append(
-                    clip("Also reported by " + ", ".join(safe(o) for o in c.also_reported_by), 200)
-                )
+            if also := _outlets(c.also_reported_by):
+                parts.append(clip("Also reported by " + also, 200))
             if not c.alerted:
                 parts.append("*(recorded without an alert: older or backward news)*")
             embed.add_field(
@@ -218,7 +262,7 @@ def alert_embed(alert: Alert) -> discord.Embed:
     if story := safe(alert.title):
         parts.append(clip(story, 500))
     embed = discord.Embed(
-        title=clip(safe(alert.film_title), TITLE_MAX),
+        title=clip(safe(alert.film_title) or alert.film, TITLE_MAX),
         url=_url(alert.link),
         description=clip("\n\n".join(parts), DESCRIPTION_MAX),
         colour=colour(alert.to_status),
@@ -226,10 +270,10 @@ def alert_embed(alert: Alert) -> discord.Embed:
     )
     embed.add_field(name="Outlet", value=clip(safe(alert.outlet) or "unknown", FIELD_VALUE_MAX))
     embed.add_field(name="Published", value=_when(alert.published, "f"))
-    if link := _url(alert.link):
-        embed.add_field(name="Story", value=clip(f"[Read it]({link})", FIELD_VALUE_MAX))
-    if alert.also_reported_by:
-        also = ", ".join(safe(o) for o in alert.also_reported_by)
+    if (link := _url(alert.link)) and len(story := _link("Read it", link)) <= FIELD_VALUE_MAX:
+        # A link too long for a field is not cut (that breaks it): the title still links.
+        embed.add_field(name="Story", value=story)
+    if also := _outlets(alert.also_reported_by):
         embed.add_field(name="Also reported by", value=clip(also, FIELD_VALUE_MAX), inline=False)
     embed.set_footer(text=clip(f"Greenlight · {alert.film} · /status {alert.film}", FOOTER_MAX))
     return fit(embed)
@@ -246,7 +290,10 @@ def film_line(f: FilmView) -> str:
 
 def feed_line(f: FeedView, *, detail: bool = False) -> str:
     name = safe(f.name) or "unnamed"
-    line = f"`{f.id}` **{name}** <{f.url}>"
+    url = _url(f.url)
+    # <…> keeps Discord from unfurling a preview; a URL that is not well formed is shown as
+    # inert text instead.
+    line = f"`{f.id}` **{name}** " + (f"<{_in_text(url)}>" if url else safe(f.url))
     if f.shared:
         line += " · from the bot's config"
     if not detail:

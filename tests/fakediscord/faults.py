@@ -71,6 +71,12 @@ class Fault:
         """End a ``hang`` early (the held request then gets a 503)."""
         self.released.set()
 
+    def end(self) -> None:
+        """Stop an open-ended fault (``times`` set high, e.g. "Discord is down until the test
+        says otherwise"): later requests pass, requests it holds are released."""
+        self.times = self.hits
+        self.release()
+
     def response(self) -> web.Response:
         if self.kind == "rate_limit":
             reset_after = f"{self.retry_after:.3f}"

@@ -242,6 +242,8 @@ class RequestRecord:
     status: int  # 0 while the fake is still holding the request (a "hang" fault)
     body: Any
     fault: str | None = None
+    #: ``time.monotonic()`` on arrival: lets tests check a client's back-off between attempts.
+    at: float = field(default_factory=time.monotonic)
 
 
 MENTION_RE = re.compile(r"<@(?P<kind>[!&]?)(?P<id>\d+)>")
