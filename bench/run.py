@@ -207,8 +207,21 @@ def main(argv: list[str] | None = None) -> int:
                     help="Greenlight's [fetch] max_connections_per_host for the run: all bench "
                          "feeds share one host (default 32)")
     ap.add_argument("--json", metavar="FILE", help="also write every figure to FILE")
+    ap.add_argument("--pollers", metavar="P,…",
+                    help="instead of the systems table: a cold cycle of --feeds feeds with "
+                         "each of these numbers of `poll --once` processes on one PostgreSQL "
+                         "database (needs --postgres), e.g. --pollers 1,2,4 --feeds 5000")
+    ap.add_argument("--postgres", metavar="URL",
+                    help="a PostgreSQL server for --pollers, e.g. "
+                         "postgresql://postgres@127.0.0.1:5432/postgres; each run creates a "
+                         "database of its own there and drops it afterwards")
     args = ap.parse_args(argv)
     sizes = [int(x) for x in args.feeds.split(",") if x.strip()]
+    if args.pollers:
+        if not args.postgres:
+            ap.error("--pollers needs --postgres URL")
+        return main_pollers(sizes, [int(x) for x in args.pollers.split(",") if x.strip()],
+                            args.postgres, args.per_host, args.json)
 
     results: dict[str, Any] = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
@@ -245,6 +258,37 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
     return 0
+
+
+def main_pollers(sizes: list[int], counts: list[int], postgres: str, per_host: int,
+                 json_path: str | None) -> int:
+    from bench.pollers import render as render_pollers
+    from bench.pollers import run_pollers
+
+    t0 = time.perf_counter()
+    results: list[dict[str, Any]] = []
+    print(f"bench: starting the feed server with {max(sizes)} feeds …", file=sys.stderr,
+          flush=True)
+    server = Server(max(sizes))
+    try:
+        for n in sizes:
+            for p in counts:
+                print(f"bench: N={n}, {p} poller(s) on PostgreSQL …", file=sys.stderr,
+                      flush=True)
+                try:
+                    results.append(run_pollers(server.base, n, p, postgres, per_host))
+                except Exception as e:  # one failed run must not lose the others' figures
+                    results.append({"feeds": n, "pollers": p, "error": f"{type(e).__name__}: {e}"})
+    finally:
+        server.close()
+    print(f"Greenlight benchmark — {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}")
+    print(render_pollers(results))
+    print(f"\n(bench took {time.perf_counter() - t0:.1f} s)")
+    if json_path:
+        Path(json_path).write_text(json.dumps({"pollers": results}, indent=2) + "\n")
+    ok = all(r.get("each_fetched_once") and r.get("stories_ok") for r in results)
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

@@ -22,11 +22,14 @@ from bot.store import feeds as feed_store
 from bot.store.feeds import FeedRow
 from bot.tracking import TRACK_CHUNK, FilmInfo, track_pending
 from bot.types import FetchResult, FilmRef
-from bot.work import parse_and_classify
+from bot.work import parse_for_store
 
 log = logging.getLogger(__name__)
 
 BATCH_FEEDS = 64
+#: How long the writer waits for a batch to fill, and how often it looks, in seconds.
+BATCH_WAIT = 0.05
+BATCH_POLL = 0.005
 #: Fetched feeds waiting for the writer, at most.
 QUEUE_FEEDS = 2 * BATCH_FEEDS
 CLAIM_CHUNK = 100
@@ -190,12 +193,12 @@ class Poller:
             report.unchanged_body += 1
             return FeedOutcome(feed, fetched, body_hash=body_hash)
         loop = asyncio.get_running_loop()
-        parsed, signals = await loop.run_in_executor(
-            self._pool, parse_and_classify, body, fetched.final_url, feed.name, films
+        prepared = await loop.run_in_executor(
+            self._pool, parse_for_store, body, fetched.final_url, feed.name, films
         )
-        if parsed.error:
+        if prepared.error:
             report.failed += 1
-        return FeedOutcome(feed, fetched, parsed, signals, body_hash)
+        return FeedOutcome(feed, fetched, body_hash=body_hash, prepared=prepared)
 
     async def _consume(
         self,
@@ -203,6 +206,7 @@ class Poller:
         now: datetime,
         report: CycleReport,
     ) -> None:
+        loop = asyncio.get_running_loop()
         done = False
         while not done:
             batch: list[FeedOutcome] = []
@@ -210,8 +214,19 @@ class Poller:
             if item is None:
                 break
             batch.append(item)
-            # Take whatever else has arrived meanwhile: one transaction for many feeds.
-            while len(batch) < BATCH_FEEDS and not queue.empty():
+            # Take whatever else arrives within BATCH_WAIT: one transaction for many feeds.
+            # Every transaction costs a BEGIN, a COMMIT and a hand-over to the database
+            # thread (on the cores the parse workers need); taking only what had already
+            # arrived made a cold cycle's batches one or two feeds long.
+            deadline = loop.time() + BATCH_WAIT
+            while len(batch) < BATCH_FEEDS:
+                if queue.empty():
+                    if loop.time() >= deadline:
+                        break
+                    # A short sleep, not wait_for(queue.get()): a get cancelled by the
+                    # timeout just as an item arrives could drop that item.
+                    await asyncio.sleep(BATCH_POLL)
+                    continue
                 nxt = queue.get_nowait()
                 if nxt is None:
                     done = True

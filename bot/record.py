@@ -8,12 +8,13 @@ keeps all of it or none of it: no story is lost, no alert is queued twice.
 
 from __future__ import annotations
 
-import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Integer, Text, and_, bindparam, column, select, update, values
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import feeds as feed_store
@@ -22,16 +23,26 @@ from bot.store.feeds import FeedRow
 from bot.store.schema import (
     stories,
 )
-from bot.types import Entry, FetchResult, ParsedFeed, Signal
+from bot.types import FetchResult, ParsedFeed, Signal
+from bot.work import PreparedFeed, StoryRow, content_hash, signals_json, story_rows
 
-INSERT_CHUNK = 500
+__all__ = [
+    "BatchResult", "FeedOutcome", "PollPolicy", "content_hash", "record_batch", "signals_json",
+]
+
+#: Keys per existing-story lookup.
+SELECT_CHUNK = 500
+#: Rows per multi-row INSERT on SQLite: 11 columns × 500 stays far below SQLite's 32,766
+#: bound parameters, and one statement per 500 rows releases the GIL once, not per row.
+INSERT_ROWS = 500
 
 
 @dataclass(slots=True)
 class FeedOutcome:
     """One feed's fetch, and — when it returned a new body — the parsed and classified result.
 
-    ``signals[i]`` are the classifier's findings for ``parsed.entries[i]``.
+    ``signals[i]`` are the classifier's findings for ``parsed.entries[i]``. The poller
+    passes ``prepared`` instead (parsed, classified and turned into rows in a worker).
     """
 
     feed: FeedRow
@@ -39,6 +50,23 @@ class FeedOutcome:
     parsed: ParsedFeed | None = None
     signals: tuple[tuple[Signal, ...], ...] = ()
     body_hash: str | None = None
+    prepared: PreparedFeed | None = None
+
+    @property
+    def has_body(self) -> bool:
+        return self.parsed is not None or self.prepared is not None
+
+    @property
+    def parse_error(self) -> str | None:
+        if self.prepared is not None:
+            return self.prepared.error
+        return self.parsed.error if self.parsed is not None else None
+
+    def rows(self) -> tuple[StoryRow, ...]:
+        if self.prepared is not None:
+            return self.prepared.stories
+        assert self.parsed is not None
+        return story_rows(self.parsed.entries, self.signals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +86,6 @@ class BatchResult:
     duplicates: int = 0
     events: int = 0
     outbox_rows: int = 0
-
-
-def content_hash(entry: Entry) -> str:
-    h = hashlib.blake2b(digest_size=16)
-    for part in (entry.title, entry.summary, entry.link or ""):
-        h.update(part.encode())
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 def next_poll_after_failure(
@@ -113,10 +133,10 @@ async def _record_feed_states(
     fresh: list[FeedOutcome] = []
     for out in outcomes:
         feed, fetch = out.feed, out.fetch
-        if fetch.not_modified or (fetch.ok and out.parsed is None):
+        if fetch.not_modified or (fetch.ok and not out.has_body):
             unchanged.append(feed.id)
             continue
-        error = fetch.error or (out.parsed.error if out.parsed else None)
+        error = fetch.error or out.parse_error
         if error is not None:
             failures = feed.failure_count + 1
             permanent_limit = min(3, policy.disable_after_failures)
@@ -135,85 +155,190 @@ async def _record_feed_states(
     return fresh
 
 
-def signals_json(signals: Sequence[Signal]) -> list[list[object]]:
-    return [[sig.film, sig.status, sig.evidence, sig.confidence] for sig in signals]
-
-
 async def _store_stories(
     conn: AsyncConnection, outcomes: Sequence[FeedOutcome], now: datetime, result: BatchResult
 ) -> None:
     """Insert new entries and update edited ones."""
-    wanted: dict[tuple[int, str], tuple[Entry, tuple[Signal, ...], str]] = {}
-    for out in outcomes:
-        assert out.parsed is not None
-        for i, entry in enumerate(out.parsed.entries):
-            sig = out.signals[i] if i < len(out.signals) else ()
-            wanted.setdefault((out.feed.id, entry.key), (entry, sig, content_hash(entry)))
-    if not wanted:
-        return
-
+    per_feed = [(out.feed, out.rows()) for out in outcomes]
+    # Only a feed polled before can have stories: a feed's first successful poll writes its
+    # first_polled_at in the same transaction as its first stories. So a cold cycle (every
+    # feed new) reads nothing back here.
+    lookup = [
+        (feed.id, row[0]) for feed, rows in per_feed if feed.first_polled_at is not None
+        for row in rows
+    ]
     existing: dict[tuple[int, str], tuple[int, str, int | None]] = {}
-    keys = list(wanted)
-    for start in range(0, len(keys), INSERT_CHUNK):
-        chunk = keys[start : start + INSERT_CHUNK]
-        rows = await conn.execute(
-            select(
-                stories.c.feed_id,
-                stories.c.key,
-                stories.c.id,
-                stories.c.content_hash,
-                stories.c.duplicate_of,
-            ).where(tuple_(stories.c.feed_id, stories.c.key).in_(chunk))
-        )
-        for fid, key, sid, chash, dup in rows:
+    for start in range(0, len(lookup), SELECT_CHUNK):
+        chunk = lookup[start : start + SELECT_CHUNK]
+        for fid, key, sid, chash, dup in await _existing(conn, chunk):
             existing[(fid, key)] = (sid, chash, dup)
 
-    new_rows: list[dict[str, object]] = []
-    for (fid, key), (entry, sig, chash) in wanted.items():
-        known = existing.get((fid, key))
-        if known is None:
-            new_rows.append(
+    new: list[tuple[int, StoryRow]] = []
+    edited: list[dict[str, object]] = []
+    for feed, rows in per_feed:
+        fid = feed.id
+        for row in rows:
+            known = existing.get((fid, row[0])) if existing else None
+            if known is None:
+                new.append((fid, row))
+                continue
+            sid, old_hash, dup = known
+            if old_hash == row[6]:
+                continue
+            # An edited entry: keep the row (and its id, which events point to), refresh the
+            # text, and read it again. Events are unique per (film, story, status), so an edit
+            # can never alert the same change twice.
+            key, link, title, summary, _outlet, published, chash, sig = row
+            edited.append(
                 {
-                    "feed_id": fid,
-                    "key": key,
-                    "link": entry.link,
-                    "title": entry.title,
-                    "summary": entry.summary,
-                    "outlet": entry.outlet,
-                    "published": entry.published,
-                    "first_seen_at": now,
-                    "content_hash": chash,
-                    "signals": signals_json(sig) if sig else None,
-                    "track_pending": bool(sig),
+                    "b_id": sid,
+                    "b_link": link,
+                    "b_title": title,
+                    "b_summary": summary,
+                    "b_published": published,
+                    "b_hash": chash,
+                    "b_signals": json.loads(sig) if sig else None,
+                    "b_pending": sig is not None and dup is None,
                 }
             )
-            continue
-        sid, old_hash, dup = known
-        if old_hash == chash:
-            continue
-        # An edited entry: keep the row (and its id, which events point to), refresh the text,
-        # and read it again. Events are unique per (film, story, status), so an edit can never
-        # alert the same change twice.
+    if edited:
         await conn.execute(
             update(stories)
-            .where(stories.c.id == sid)
+            .where(stories.c.id == bindparam("b_id"))
             .values(
-                link=entry.link,
-                title=entry.title,
-                summary=entry.summary,
-                published=entry.published,
-                content_hash=chash,
-                signals=signals_json(sig) if sig else None,
-                track_pending=bool(sig) and dup is None,
-            )
+                link=bindparam("b_link"),
+                title=bindparam("b_title"),
+                summary=bindparam("b_summary"),
+                published=bindparam("b_published"),
+                content_hash=bindparam("b_hash"),
+                signals=bindparam("b_signals"),
+                track_pending=bindparam("b_pending"),
+            ),
+            edited,
         )
-        result.stories_edited += 1
+        result.stories_edited += len(edited)
+    if not new:
+        return
+    if conn.dialect.name == "sqlite":
+        result.stories_new += await _insert_sqlite(conn, new, now)
+    else:
+        result.stories_new += await _insert_core(conn, new, now)
 
-    for start in range(0, len(new_rows), INSERT_CHUNK):
-        chunk = new_rows[start : start + INSERT_CHUNK]
-        stmt = (
-            insert(conn, stories)
-            .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-            .returning(stories.c.id)
+
+async def _existing(conn: AsyncConnection, keys: Sequence[tuple[int, str]]) -> Any:
+    """The stored (feed_id, key, id, content_hash, duplicate_of) of these (feed_id, key)s.
+
+    Spelled as a join from a VALUES list, so each key is one probe of the unique
+    (feed_id, key) index: SQLite plans ``(feed_id, key) IN (VALUES …)`` as a scan of the
+    whole stories table per chunk, which made a steady cycle slower the more it had stored.
+    """
+    if conn.dialect.name == "sqlite":
+        sql = _EXISTING_SQL.get(len(keys))
+        if sql is None:
+            sql = _EXISTING_SQL[len(keys)] = (
+                "SELECT s.feed_id, s.key, s.id, s.content_hash, s.duplicate_of FROM (VALUES "
+                + ",".join(["(?,?)"] * len(keys))
+                + ") AS v CROSS JOIN stories AS s ON s.feed_id = v.column1 AND s.key = v.column2"
+            )
+        return await conn.exec_driver_sql(sql, tuple(x for k in keys for x in k))
+    v = values(column("fid", Integer), column("key", Text), name="v").data(list(keys))
+    return await conn.execute(
+        select(
+            stories.c.feed_id,
+            stories.c.key,
+            stories.c.id,
+            stories.c.content_hash,
+            stories.c.duplicate_of,
+        ).join_from(v, stories, and_(stories.c.feed_id == v.c.fid, stories.c.key == v.c.key))
+    )
+
+
+_EXISTING_SQL: dict[int, str] = {}
+_COLUMNS = (
+    "feed_id, key, link, title, summary, outlet, published, first_seen_at, content_hash, "
+    "signals, track_pending"
+)
+_ROW_MARKS = "(?,?,?,?,?,?,?,?,?,?,?)"
+_INSERT_SQL: dict[int, str] = {}
+
+
+def _insert_sql(rows: int) -> str:
+    sql = _INSERT_SQL.get(rows)
+    if sql is None:
+        sql = _INSERT_SQL[rows] = (
+            f"INSERT INTO stories ({_COLUMNS}) VALUES "
+            + ",".join([_ROW_MARKS] * rows)
+            + " ON CONFLICT (feed_id, key) DO NOTHING"
         )
-        result.stories_new += len((await conn.execute(stmt, chunk)).all())
+    return sql
+
+
+def sqlite_datetime(value: datetime | None) -> str | None:
+    """A UTC datetime as SQLAlchemy's SQLite DATETIME stores it (``UTCDateTime`` reads it back
+    the same way); comparisons and ORDER BY in SQL see the same text either way."""
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+    return (
+        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
+        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+    )
+
+
+async def _insert_sqlite(
+    conn: AsyncConnection, new: Sequence[tuple[int, StoryRow]], now: datetime
+) -> int:
+    """The hot path of a cold cycle, on SQLite: multi-row INSERTs bound straight to the
+    driver. SQLAlchemy's per-row parameter processing (dicts, type processors for two
+    datetimes and the JSON) cost more than SQLite's own work, and ``executemany`` would hand
+    the GIL back and forth once per row while the event loop is busy fetching."""
+    seen_at = sqlite_datetime(now)
+    inserted = 0
+    for start in range(0, len(new), INSERT_ROWS):
+        chunk = new[start : start + INSERT_ROWS]
+        params: list[object] = []
+        extend = params.extend
+        for fid, (key, link, title, summary, outlet, published, chash, sig) in chunk:
+            extend(
+                (
+                    fid, key, link, title, summary, outlet,
+                    sqlite_datetime(published),
+                    seen_at, chash, sig, 1 if sig is not None else 0,
+                )
+            )
+        res = await conn.exec_driver_sql(_insert_sql(len(chunk)), tuple(params))
+        inserted += max(res.rowcount or 0, 0)
+    return inserted
+
+
+async def _insert_core(
+    conn: AsyncConnection, new: Sequence[tuple[int, StoryRow]], now: datetime
+) -> int:
+    rows = [
+        {
+            "feed_id": fid,
+            "key": key,
+            "link": link,
+            "title": title,
+            "summary": summary,
+            "outlet": outlet,
+            "published": published,
+            "first_seen_at": now,
+            "content_hash": chash,
+            "signals": json.loads(sig) if sig is not None else None,
+            "track_pending": sig is not None,
+        }
+        for fid, (key, link, title, summary, outlet, published, chash, sig) in new
+    ]
+    stmt = (
+        insert(conn, stories)
+        .on_conflict_do_nothing(index_elements=["feed_id", "key"])
+        .returning(stories.c.id)
+    )
+    inserted = 0
+    for start in range(0, len(rows), INSERT_ROWS):
+        inserted += len((await conn.execute(stmt, rows[start : start + INSERT_ROWS])).all())
+    return inserted

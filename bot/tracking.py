@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, literal, not_, or_, select, text, update
+from sqlalchemy import and_, bindparam, exists, literal, not_, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import dedupe
@@ -152,6 +152,8 @@ async def _track(
     }
     oldest = min((p.published or p.first_seen_at) for p in pending) - policy.dedupe_window
     seen = await _recent_reports(conn, film_pks, oldest)
+    # Written once at the end, in this transaction: nothing below reads duplicate_of back.
+    duplicates: list[dict[str, int]] = []
 
     for story in pending:
         published = story.published or story.first_seen_at
@@ -170,9 +172,7 @@ async def _track(
         )
         if original is not None:
             # The same story re-run by another outlet: "also reported by", never a new alert.
-            await conn.execute(
-                update(stories).where(stories.c.id == story.story_id).values(duplicate_of=original)
-            )
+            duplicates.append({"b_id": story.story_id, "b_original": original})
             result.duplicates += 1
             continue
         for sig in signals:
@@ -202,6 +202,13 @@ async def _track(
             if decision.alert:
                 result.alerted_event_ids.append(event_id)
                 result.outbox_rows += await fan_out(conn, event_id, film, story.feed_id, now)
+    if duplicates:
+        await conn.execute(
+            update(stories)
+            .where(stories.c.id == bindparam("b_id"))
+            .values(duplicate_of=bindparam("b_original")),
+            duplicates,
+        )
 
 
 def _find_original(

@@ -43,3 +43,29 @@ def test_bench_runs_on_twenty_feeds_and_prints_its_table(tmp_path: Path) -> None
     micro = figures["micro"]
     assert "error" not in micro, micro
     assert micro["classifier_stories_per_s"] > 0 and micro["store_stories_per_s"] > 0
+
+
+def test_bench_pollers_on_postgres_fetch_each_feed_once(tmp_path: Path) -> None:
+    """``--pollers``: several ``poll --once`` processes share one cold cycle on PostgreSQL; the
+    feed server counts every request, so a feed fetched twice (or never) shows."""
+    import pytest
+
+    url = os.environ.get("GREENLIGHT_TEST_POSTGRES_URL")
+    if not url:
+        pytest.skip("GREENLIGHT_TEST_POSTGRES_URL is not set")
+    out = tmp_path / "pollers.json"
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "--pollers", "1,3", "--feeds", "30", "--postgres", url,
+         "--json", str(out)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+    assert "| 30 | 3 |" in proc.stdout, proc.stdout
+    runs = json.loads(out.read_text())["pollers"]
+    assert [r["pollers"] for r in runs] == [1, 3]
+    for r in runs:
+        assert "errors" not in r and r["exit_codes"] == [0] * r["pollers"], r
+        assert r["requests"] == 30 and r["each_fetched_once"], r
+        assert r["stories"] == 30 * 50 and r["stories_ok"] and r["feeds_unpolled"] == 0, r

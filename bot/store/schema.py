@@ -144,7 +144,8 @@ stories = Table(
     Column("signals", JSON),
     Column("track_pending", Boolean, nullable=False, default=False, server_default=false()),
     UniqueConstraint("feed_id", "key"),
-    Index(None, "link"),
+    # No index on link: no query looks a story up by it, and keeping one (random URLs, one
+    # B-tree insert per story) made storing slower the more stories there were (0004).
     Index(None, "duplicate_of"),
     Index(None, "track_pending"),
 )
