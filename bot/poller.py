@@ -22,7 +22,7 @@ from bot.store import feeds as feed_store
 from bot.store.feeds import FeedRow
 from bot.tracking import TRACK_CHUNK, FilmInfo, track_pending
 from bot.types import FetchResult, FilmRef
-from bot.work import parse_for_store
+from bot.work import exit_with_parent, parse_for_store
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,10 @@ def make_parse_pool(workers: int) -> ProcessPoolExecutor:
     the event loop, sockets and threads of the parent."""
     size = workers or os.cpu_count() or 1
     return ProcessPoolExecutor(
-        max_workers=size, mp_context=multiprocessing.get_context("forkserver")
+        max_workers=size,
+        mp_context=multiprocessing.get_context("forkserver"),
+        initializer=exit_with_parent,
+        initargs=(os.getpid(),),
     )
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +33,24 @@ class PreparedFeed:
     title: str | None
     error: str | None
     stories: tuple[StoryRow, ...] = ()
+
+
+def exit_with_parent(parent_pid: int, period: float = 1.0) -> None:
+    """Pool initializer: end this worker when the poller that started it is gone. A worker
+    of a SIGKILLed poller would otherwise wait on its call queue for ever, and keep the
+    forkserver and resource tracker alive with it."""
+
+    def watch() -> None:
+        while True:
+            time.sleep(period)
+            try:
+                os.kill(parent_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:  # the pid now belongs to someone else's process
+                os._exit(0)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
 
 
 def classifier_for(films: tuple[FilmRef, ...]) -> Classifier:

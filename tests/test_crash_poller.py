@@ -342,10 +342,6 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
           f"{len(runner.printed)} of them printed")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/poller.py make_parse_pool: a ProcessPoolExecutor worker blocks on its call queue "
-    "forever once the poller is gone, and keeps the forkserver and resource tracker alive; "
-    "every SIGKILLed poller leaks three processes"))
 async def test_parse_workers_exit_when_the_poller_is_killed(tmp_path: Path) -> None:
     async with FeedServer() as srv:
         srv.feed("/quick.xml", rss(_noise_items(0, "A"), title="Quick"))
