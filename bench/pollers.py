@@ -60,7 +60,9 @@ def _toml_str(value: str) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def write_config(path: Path, db_url: str, urls: list[str], per_host: int) -> None:
+def write_config(
+    path: Path, db_url: str, urls: list[str], per_host: int, parse_workers: int = 0
+) -> None:
     lines = [
         "[database]",
         f"url = {_toml_str(db_url)}",
@@ -69,6 +71,7 @@ def write_config(path: Path, db_url: str, urls: list[str], per_host: int) -> Non
         f"max_connections_per_host = {per_host}",
         "[poll]",
         "interval = 900.0",
+        f"parse_workers = {parse_workers}",
     ]
     for film in FILMS:
         lines.append("[[films]]")
@@ -164,7 +167,11 @@ def run_pollers(base: str, feeds: int, pollers: int, postgres: str, per_host: in
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = Path(tmp) / "greenlight.toml"
-            write_config(config, db_url, feed_urls(base, feeds), per_host)
+            # As a deployment would: the machine's cores shared among its pollers' parse
+            # workers, not a full set each (4 pollers × 2 workers on 2 cores only thrash).
+            workers = max(1, (os.cpu_count() or 1) // pollers)
+            write_config(config, db_url, feed_urls(base, feeds), per_host, workers)
+            out["parse_workers_each"] = workers
             asyncio.run(_prepare(config))
             _control(base, "restore")
             _control(base, "reset")
