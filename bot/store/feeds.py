@@ -72,45 +72,30 @@ async def claim_due(
     return [FeedRow(*r) for r in rows]
 
 
-async def mark_unchanged(
-    conn: AsyncConnection, feed: FeedRow, now: datetime, next_poll: datetime
-) -> None:
-    """304, or the same body as last time: nothing to parse, the feed is healthy."""
-    await conn.execute(
-        update(feeds)
-        .where(feeds.c.id == feed.id)
-        .values(
-            last_polled_at=now,
-            last_success_at=now,
-            first_polled_at=func.coalesce(feeds.c.first_polled_at, now),
-            next_poll_at=next_poll,
-            lease_until=None,
-            failure_count=0,
-            last_error=None,
-        )
-    )
-
-
 async def mark_unchanged_many(
     conn: AsyncConnection, feed_ids: Sequence[int], now: datetime, next_poll: datetime
 ) -> None:
-    """:func:`mark_unchanged` for many feeds in one statement: a steady cycle is mostly 304s,
-    and one UPDATE per feed is a database round trip per feed."""
+    """304, or the same body as last time: nothing to parse, these feeds are healthy. One
+    statement for all: a steady cycle is mostly 304s, and an UPDATE per feed is a round trip
+    per feed."""
     if not feed_ids:
         return
     await conn.execute(
-        update(feeds)
-        .where(feeds.c.id.in_(list(feed_ids)))
-        .values(
-            last_polled_at=now,
-            last_success_at=now,
-            first_polled_at=func.coalesce(feeds.c.first_polled_at, now),
-            next_poll_at=next_poll,
-            lease_until=None,
-            failure_count=0,
-            last_error=None,
-        )
+        update(feeds).where(feeds.c.id.in_(list(feed_ids))).values(**_healthy(now, next_poll))
     )
+
+
+def _healthy(now: datetime, next_poll: datetime) -> dict[str, object]:
+    """What any successful poll writes, whether or not the body changed."""
+    return {
+        "last_polled_at": now,
+        "last_success_at": now,
+        "first_polled_at": func.coalesce(feeds.c.first_polled_at, now),
+        "next_poll_at": next_poll,
+        "lease_until": None,
+        "failure_count": 0,
+        "last_error": None,
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +111,8 @@ class Validators:
 async def mark_fetched_many(
     conn: AsyncConnection, fetched: Sequence[Validators], now: datetime, next_poll: datetime
 ) -> None:
-    """:func:`mark_fetched` for many feeds as one executemany."""
+    """A new body, stored in this transaction: keep its validators for the next conditional
+    GET and the unchanged-body check. One executemany for the batch."""
     if not fetched:
         return
     stmt = (
@@ -136,13 +122,7 @@ async def mark_fetched_many(
             etag=bindparam("b_etag"),
             last_modified=bindparam("b_lm"),
             body_hash=bindparam("b_hash"),
-            last_polled_at=now,
-            last_success_at=now,
-            first_polled_at=func.coalesce(feeds.c.first_polled_at, now),
-            next_poll_at=next_poll,
-            lease_until=None,
-            failure_count=0,
-            last_error=None,
+            **_healthy(now, next_poll),
         )
     )
     await conn.execute(
@@ -151,34 +131,6 @@ async def mark_fetched_many(
             {"b_id": v.feed_id, "b_etag": v.etag, "b_lm": v.last_modified, "b_hash": v.body_hash}
             for v in fetched
         ],
-    )
-
-
-async def mark_fetched(
-    conn: AsyncConnection,
-    feed: FeedRow,
-    now: datetime,
-    next_poll: datetime,
-    *,
-    etag: str | None,
-    last_modified: str | None,
-    body_hash: str,
-) -> None:
-    await conn.execute(
-        update(feeds)
-        .where(feeds.c.id == feed.id)
-        .values(
-            etag=etag,
-            last_modified=last_modified,
-            body_hash=body_hash,
-            last_polled_at=now,
-            last_success_at=now,
-            first_polled_at=func.coalesce(feeds.c.first_polled_at, now),
-            next_poll_at=next_poll,
-            lease_until=None,
-            failure_count=0,
-            last_error=None,
-        )
     )
 
 
