@@ -31,7 +31,7 @@ url = "{db}"
 
 [fetch]
 allow_private_networks = true
-timeout = 5.0
+timeout = 30.0
 max_connections = 20
 max_connections_per_host = 20
 
