@@ -85,8 +85,7 @@ async def run_greenlight(base: str, n: int, per_host: int) -> dict[str, Any]:
     urls = feed_urls(base, n)
     out: dict[str, Any] = {"system": "greenlight", "feeds": n}
     with tempfile.TemporaryDirectory() as tmp, MemorySampler() as mem:
-        core = await Greenlight.open(greenlight_config(Path(tmp) / "gl.db", urls, per_host),
-                                     now=T0)
+        core = await Greenlight.open(greenlight_config(Path(tmp) / "gl.db", urls, per_host), now=T0)
         try:
             # A running bot has its pool up long before a cycle: start the workers and load
             # the parser and classifier in each, untimed.
@@ -95,10 +94,12 @@ async def run_greenlight(base: str, n: int, per_host: int) -> dict[str, Any]:
             loop = asyncio.get_running_loop()
             refs = film_refs()
             workers = core.config.poll.parse_workers or os.cpu_count() or 1
-            await asyncio.gather(*(
-                loop.run_in_executor(pool, parse_and_classify, small, urls[0], None, refs)
-                for _ in range(workers * 2)
-            ))
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(pool, parse_and_classify, small, urls[0], None, refs)
+                    for _ in range(workers * 2)
+                )
+            )
             await asyncio.sleep(0.2)
 
             cycles: list[Cycle] = []
@@ -113,9 +114,13 @@ async def run_greenlight(base: str, n: int, per_host: int) -> dict[str, Any]:
                     feeds_per_s=round(n / c.figures["wall_s"], 1),
                     stories_new=rep.stories_new,
                     stories_per_s=round(rep.stories_new / c.figures["wall_s"], 1),
-                    fetched=rep.fetched, not_modified=rep.not_modified,
-                    unchanged_body=rep.unchanged_body, failed=rep.failed,
-                    events=rep.events, duplicates=rep.duplicates, alerts=len(alerts),
+                    fetched=rep.fetched,
+                    not_modified=rep.not_modified,
+                    unchanged_body=rep.unchanged_body,
+                    failed=rep.failed,
+                    events=rep.events,
+                    duplicates=rep.duplicates,
+                    alerts=len(alerts),
                 )
                 cycles.append(c)
 
@@ -171,10 +176,16 @@ async def run_naive(base: str, n: int) -> dict[str, Any]:
                     signals = classifier.classify(title, summary, None)
                     cur = db.execute(
                         "INSERT OR IGNORE INTO stories VALUES (?,?,?,?,?,?,?,?)",
-                        (url, e.get("id") or e.get("link") or title, e.get("link"), title,
-                         summary, e.get("published"),
-                         signals[0].film if signals else None,
-                         signals[0].status if signals else None),
+                        (
+                            url,
+                            e.get("id") or e.get("link") or title,
+                            e.get("link"),
+                            title,
+                            summary,
+                            e.get("published"),
+                            signals[0].film if signals else None,
+                            signals[0].status if signals else None,
+                        ),
                     )
                     stored += cur.rowcount
                 db.commit()
@@ -185,7 +196,8 @@ async def run_naive(base: str, n: int) -> dict[str, Any]:
                 async with measured_async(c):
                     stored = sum(await asyncio.gather(*(one(u) for u in urls)))
                 c.figures.update(
-                    feeds_per_s=round(n / c.figures["wall_s"], 1), stories_new=stored,
+                    feeds_per_s=round(n / c.figures["wall_s"], 1),
+                    stories_new=stored,
                     stories_per_s=round(stored / c.figures["wall_s"], 1),
                 )
                 cycles.append(c)
@@ -211,8 +223,11 @@ def run_reader(base: str, n: int) -> dict[str, Any]:
     except ImportError as e:
         return {"system": "reader", "feeds": n, "unavailable": f"reader is not installed ({e})"}
     urls = feed_urls(base, n)
-    out: dict[str, Any] = {"system": "reader", "feeds": n,
-                           "version": getattr(reader_mod, "__version__", "?")}
+    out: dict[str, Any] = {
+        "system": "reader",
+        "feeds": n,
+        "version": getattr(reader_mod, "__version__", "?"),
+    }
     cycles: list[Cycle] = []
     with tempfile.TemporaryDirectory() as tmp, MemorySampler() as mem:
         r = reader_mod.make_reader(str(Path(tmp) / "reader.db"))
@@ -227,7 +242,8 @@ def run_reader(base: str, n: int) -> dict[str, Any]:
                 r.update_feeds(scheduled=False)
             stored = r.get_entry_counts().total - before
             c.figures.update(
-                feeds_per_s=round(n / c.figures["wall_s"], 1), stories_new=stored,
+                feeds_per_s=round(n / c.figures["wall_s"], 1),
+                stories_new=stored,
                 stories_per_s=round(stored / c.figures["wall_s"], 1),
             )
             cycles.append(c)
@@ -266,16 +282,22 @@ async def run_micro(feeds: int = 40) -> dict[str, Any]:
 
     out["parse_ms"] = {
         "feedparser_defaults": per_feed(lambda b: feedparser.parse(io.BytesIO(b))),
-        "feedparser_no_sanitize": per_feed(lambda b: feedparser.parse(
-            io.BytesIO(b), sanitize_html=False, resolve_relative_uris=False)),
+        "feedparser_no_sanitize": per_feed(
+            lambda b: feedparser.parse(
+                io.BytesIO(b), sanitize_html=False, resolve_relative_uris=False
+            )
+        ),
         "parse_feed": per_feed(lambda b: parse_feed(b, "http://127.0.0.1/feed.xml")),
     }
     try:
         from lxml import etree
 
         out["parse_ms"]["bare_lxml"] = per_feed(
-            lambda b: [(i.findtext("title"), i.findtext("description"))
-                       for i in etree.fromstring(b).iter("item")])
+            lambda b: [
+                (i.findtext("title"), i.findtext("description"))
+                for i in etree.fromstring(b).iter("item")
+            ]
+        )
     except ImportError:
         pass
 
@@ -321,12 +343,13 @@ async def _store_rate(bodies: list[bytes]) -> float:
                 # as there), the signals left out (the classifier is measured on its own).
                 prepared = PreparedFeed(parsed.title, None, story_rows(parsed.entries, ()))
                 outcomes.append(FeedOutcome(row, fetched, body_hash=f"h{i}", prepared=prepared))
-            total = sum(len(o.rows()) for o in outcomes)
+            total = sum(len(o.prepared.stories) for o in outcomes if o.prepared is not None)
             t = time.perf_counter()
             for start in range(0, len(outcomes), 64):
                 async with core.engine.begin() as conn:
-                    await record_batch(conn, outcomes[start:start + 64],
-                                       policy=core.policy, now=T0)
+                    await record_batch(
+                        conn, outcomes[start : start + 64], policy=core.policy, now=T0
+                    )
             return round(total / (time.perf_counter() - t), 1)
         finally:
             await core.close()

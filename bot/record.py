@@ -23,12 +23,8 @@ from bot.store.feeds import FeedRow
 from bot.store.schema import (
     stories,
 )
-from bot.types import FetchResult, ParsedFeed, Signal
-from bot.work import PreparedFeed, StoryRow, content_hash, signals_json, story_rows
-
-__all__ = [
-    "BatchResult", "FeedOutcome", "PollPolicy", "content_hash", "record_batch", "signals_json",
-]
+from bot.types import FetchResult
+from bot.work import PreparedFeed, StoryRow
 
 #: Keys per existing-story lookup.
 SELECT_CHUNK = 500
@@ -39,34 +35,13 @@ INSERT_ROWS = 500
 
 @dataclass(slots=True)
 class FeedOutcome:
-    """One feed's fetch, and — when it returned a new body — the parsed and classified result.
-
-    ``signals[i]`` are the classifier's findings for ``parsed.entries[i]``. The poller
-    passes ``prepared`` instead (parsed, classified and turned into rows in a worker).
-    """
+    """One feed's fetch, and — when it returned a new body — that body parsed, classified and
+    turned into story rows by a worker (``prepared``)."""
 
     feed: FeedRow
     fetch: FetchResult
-    parsed: ParsedFeed | None = None
-    signals: tuple[tuple[Signal, ...], ...] = ()
     body_hash: str | None = None
     prepared: PreparedFeed | None = None
-
-    @property
-    def has_body(self) -> bool:
-        return self.parsed is not None or self.prepared is not None
-
-    @property
-    def parse_error(self) -> str | None:
-        if self.prepared is not None:
-            return self.prepared.error
-        return self.parsed.error if self.parsed is not None else None
-
-    def rows(self) -> tuple[StoryRow, ...]:
-        if self.prepared is not None:
-            return self.prepared.stories
-        assert self.parsed is not None
-        return story_rows(self.parsed.entries, self.signals)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,10 +108,10 @@ async def _record_feed_states(
     fresh: list[FeedOutcome] = []
     for out in outcomes:
         feed, fetch = out.feed, out.fetch
-        if fetch.not_modified or (fetch.ok and not out.has_body):
+        if fetch.not_modified or (fetch.ok and out.prepared is None):
             unchanged.append(feed.id)
             continue
-        error = fetch.error or out.parse_error
+        error = fetch.error or (out.prepared.error if out.prepared is not None else None)
         if error is not None:
             failures = feed.failure_count + 1
             permanent_limit = min(3, policy.disable_after_failures)
@@ -159,12 +134,14 @@ async def _store_stories(
     conn: AsyncConnection, outcomes: Sequence[FeedOutcome], now: datetime, result: BatchResult
 ) -> None:
     """Insert new entries and update edited ones."""
-    per_feed = [(out.feed, out.rows()) for out in outcomes]
+    per_feed = [(out.feed, out.prepared.stories) for out in outcomes if out.prepared is not None]
     # Only a feed polled before can have stories: a feed's first successful poll writes its
     # first_polled_at in the same transaction as its first stories. So a cold cycle (every
     # feed new) reads nothing back here.
     lookup = [
-        (feed.id, row[0]) for feed, rows in per_feed if feed.first_polled_at is not None
+        (feed.id, row[0])
+        for feed, rows in per_feed
+        if feed.first_polled_at is not None
         for row in rows
     ]
     existing: dict[tuple[int, str], tuple[int, str, int | None]] = {}
@@ -304,9 +281,17 @@ async def _insert_sqlite(
         for fid, (key, link, title, summary, outlet, published, chash, sig) in chunk:
             extend(
                 (
-                    fid, key, link, title, summary, outlet,
+                    fid,
+                    key,
+                    link,
+                    title,
+                    summary,
+                    outlet,
                     sqlite_datetime(published),
-                    seen_at, chash, sig, 1 if sig is not None else 0,
+                    seen_at,
+                    chash,
+                    sig,
+                    1 if sig is not None else 0,
                 )
             )
         res = await conn.exec_driver_sql(_insert_sql(len(chunk)), tuple(params))
