@@ -7,10 +7,8 @@ re-runs while two genuinely different stories about one film share far fewer wor
 
 from __future__ import annotations
 
-import re
-import unicodedata
+from bot.names import fold
 
-_WORD = re.compile(r"[a-z0-9]+")
 _STOP = frozenset(
     "a an and are as at be been but by for from has have he her his in into is it its of on "
     "or our she that the their them they this to was were will with who what when where which "
@@ -22,9 +20,8 @@ TITLE_THRESHOLD = 0.75
 
 
 def words(text: str) -> frozenset[str]:
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c)).replace("’", "'")
-    return frozenset(w for w in _WORD.findall(folded.replace("'", "")) if w not in _STOP)
+    # The same folding as film-name lookup ("&" becomes "and", a stop word here).
+    return frozenset(w for w in fold(text).split() if w not in _STOP)
 
 
 def jaccard(a: frozenset[str], b: frozenset[str]) -> float:

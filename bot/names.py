@@ -10,8 +10,11 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
 def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    plain = text.casefold()
+    if not plain.isascii():  # decomposition is the identity on ASCII, and costly per story
+        plain = "".join(
+            c for c in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(c)
+        )
     plain = plain.replace("’", "'").replace("'", "").replace("&", " and ")
     return _NON_WORD.sub(" ", plain).strip()
 
