@@ -117,6 +117,8 @@ def render(results: dict[str, Any]) -> str:
             mem_s = (f"{_fmt(mem.get('rss_main_mb'))} / {_fmt(mem.get('rss_workers_sum_mb'))} / "
                      f"{_fmt(mem.get('rss_total_peak_mb'))}")
             for cname, c in res["cycles"].items():
+                if c.get("samples_wall_s"):
+                    cname = f"{cname} (median of {len(c['samples_wall_s'])})"
                 lag = ("n/a (no event loop)" if "lag_p50_ms" not in c else
                        f"{_fmt(c['lag_p50_ms'])} / {_fmt(c['lag_p99_ms'])} / "
                        f"{_fmt(c['lag_max_ms'])}")

@@ -20,6 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from bot import eventloop
 from bot.config import Config, ConfigError, load
 from bot.errors import GreenlightError
 from bot.types import Alert
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 discord=dataclasses.replace(config.discord, shard_ids=ids, shard_count=count),
             )
         if args.command == "run" and args.role == "poller":
-            return asyncio.run(_poller_role(config))
+            return eventloop.run(_poller_role(config))
         if args.command == "run":
             try:
                 from cogs._runtime import run  # the only door from the core to discord.py
@@ -140,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             return run(config, role=args.role)
         if args.command == "poll":
-            return asyncio.run(_poll(config, once=args.once, now=args.now))
+            return eventloop.run(_poll(config, once=args.once, now=args.now))
         if args.command == "classify":
             return _classify(config, sys.stdin, sys.stdout)
         if args.command == "migrate":
@@ -304,7 +305,7 @@ def _demo(args: argparse.Namespace) -> int:
         config = load(folder / "config.toml", env={"GREENLIGHT_DATABASE_URL": url})
         _setup_logging(config.logging.level)
         try:
-            return asyncio.run(_poll(config, once=True, now=_parse_now(DEMO_START)))
+            return eventloop.run(_poll(config, once=True, now=_parse_now(DEMO_START)))
         except GreenlightError as e:
             print(f"error: {e}", file=sys.stderr)
             return 1

@@ -5,15 +5,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
+from bot.errors import GreenlightError
 from bot.service import Greenlight
 from bot.types import Alert
 
 log = logging.getLogger(__name__)
+
+
+def settle_heap() -> None:
+    """Move what start-up made (modules, classes, compiled queries: ~10⁵ objects that live as
+    long as the process) out of the cyclic collector's sight. Otherwise every full collection
+    walks all of them again, ~40 ms at a time, several times a cycle: a fifth of an all-304
+    cycle at 1,000 feeds. Only live objects are frozen, and freed by reference counting as
+    before; call it once a process is set up, not per cycle."""
+    gc.collect()
+    gc.freeze()
 
 
 def seconds_between_cycles(core: Greenlight) -> float:
@@ -32,11 +44,20 @@ async def poll_forever(
 ) -> None:
     """Poll until ``stop`` is set, finishing the cycle in hand. ``start`` sets the clock
     (``--now``); it then runs on in real time from there."""
+    settle_heap()
     began = time.monotonic()
     while True:
         clock = start + timedelta(seconds=time.monotonic() - began) if start else None
         try:
             alerts = await core.poll_once(clock)
+        except GreenlightError as e:
+            if once:
+                raise
+            # e.g. another process already polls this SQLite database: say so plainly and
+            # keep going (a Discord process still answers and delivers what that one queues).
+            log.warning("not polling this round: %s (next try in %.0fs)", e,
+                        seconds_between_cycles(core))
+            alerts = []
         except Exception:
             if once:
                 raise

@@ -14,6 +14,7 @@ import logging
 import pkgutil
 import signal
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -21,10 +22,10 @@ import discord
 from discord.ext import commands
 
 import cogs
+from bot import eventloop
 from bot.config import Config
-from bot.errors import GreenlightError
 from bot.health import HealthServer
-from bot.runner import seconds_between_cycles
+from bot.runner import poll_forever
 from bot.service import Greenlight
 from bot.types import Alert
 
@@ -128,24 +129,12 @@ class GreenlightBot(commands.AutoShardedBot):
         return count, list(mine)
 
     async def _poll_forever(self) -> None:
-        interval = seconds_between_cycles(self.core)
-        while not self.is_closed():
-            try:
-                alerts = await self.core.poll_once()
-            except asyncio.CancelledError:
-                raise
-            except GreenlightError as e:
-                # e.g. another process already polls this SQLite database: say so plainly,
-                # keep answering commands and delivering what that poller queues.
-                log.warning("not polling this round: %s (next try in %.0fs)", e, interval)
-            except Exception:
-                log.exception("polling the feeds failed; trying again in %.0fs", interval)
-            else:
-                if alerts:
-                    self.dispatch("greenlight_alerts", alerts)
-            # Feeds come due at their own times (backoff, Retry-After), so look more often
-            # than the interval; a feed is still fetched only when it is due.
-            await asyncio.sleep(interval)
+        # Never stopped by the event: close() cancels this task.
+        await poll_forever(self.core, asyncio.Event(), on_alerts=self._polled)
+
+    def _polled(self, alerts: Sequence[Alert]) -> None:
+        if alerts:
+            self.dispatch("greenlight_alerts", list(alerts))
 
     def alerts_queued(self, alerts: list[Alert]) -> None:
         """Tell the delivery loop that new outbox rows exist (when polling happens elsewhere
@@ -172,7 +161,7 @@ def run(config: Config, role: str = "all", **options: Any) -> int:
         return 1
     _setup_logging(config.logging.level)
     try:
-        return asyncio.run(_serve(config, token, role, options))
+        return eventloop.run(_serve(config, token, role, options))
     except KeyboardInterrupt:
         return 130
 
