@@ -18,7 +18,6 @@ from sqlalchemy import Integer, Text, and_, bindparam, column, select, update, v
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store import feeds as feed_store
-from bot.store.dialect import insert
 from bot.store.feeds import FeedRow
 from bot.store.schema import (
     stories,
@@ -199,7 +198,7 @@ async def _store_stories(
     if conn.dialect.name == "sqlite":
         result.stories_new += await _insert_sqlite(conn, new, now)
     else:
-        result.stories_new += await _insert_core(conn, new, now)
+        result.stories_new += await _insert_postgresql(conn, new, now)
 
 
 async def _existing(conn: AsyncConnection, keys: Sequence[tuple[int, str]]) -> Any:
@@ -299,31 +298,37 @@ async def _insert_sqlite(
     return inserted
 
 
-async def _insert_core(
+# One statement for any number of rows: the columns go as arrays and come back as rows. A
+# multi-row VALUES list is new SQL for every row count, which asyncpg prepares (and
+# PostgreSQL parses and plans) again for each batch size; this is prepared once per
+# connection, and the driver encodes each array in one go instead of SQLAlchemy processing
+# each row's parameters (which cost more than PostgreSQL's own work in a cold cycle).
+_INSERT_UNNEST = (
+    f"INSERT INTO stories ({_COLUMNS}) "
+    "SELECT f, k, l, t, s, o, p, $8, h, g::json, g IS NOT NULL FROM unnest("
+    "$1::integer[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], "
+    "$7::timestamptz[], $9::text[], $10::text[]) AS u(f, k, l, t, s, o, p, h, g) "
+    "ON CONFLICT (feed_id, key) DO NOTHING"
+)
+
+
+async def _insert_postgresql(
     conn: AsyncConnection, new: Sequence[tuple[int, StoryRow]], now: datetime
 ) -> int:
-    rows = [
-        {
-            "feed_id": fid,
-            "key": key,
-            "link": link,
-            "title": title,
-            "summary": summary,
-            "outlet": outlet,
-            "published": published,
-            "first_seen_at": now,
-            "content_hash": chash,
-            "signals": json.loads(sig) if sig is not None else None,
-            "track_pending": sig is not None,
-        }
-        for fid, (key, link, title, summary, outlet, published, chash, sig) in new
-    ]
-    stmt = (
-        insert(conn, stories)
-        .on_conflict_do_nothing(index_elements=["feed_id", "key"])
-        .returning(stories.c.id)
+    cols: tuple[list[Any], ...] = ([], [], [], [], [], [], [], [], [])
+    fids, keys, links, titles, summaries, outlets, published, hashes, signals = cols
+    for fid, (key, link, title, summary, outlet, pub, chash, sig) in new:
+        fids.append(fid)
+        keys.append(key)
+        links.append(link)
+        titles.append(title)
+        summaries.append(summary)
+        outlets.append(outlet)
+        published.append(pub)
+        hashes.append(chash)
+        signals.append(sig)
+    res = await conn.exec_driver_sql(
+        _INSERT_UNNEST,
+        (fids, keys, links, titles, summaries, outlets, published, now, hashes, signals),
     )
-    inserted = 0
-    for start in range(0, len(rows), INSERT_ROWS):
-        inserted += len((await conn.execute(stmt, rows[start : start + INSERT_ROWS])).all())
-    return inserted
+    return max(res.rowcount or 0, 0)
