@@ -32,8 +32,6 @@ BATCH_WAIT = 0.25
 #: Fetched feeds waiting for the writer, at most.
 QUEUE_FEEDS = 2 * BATCH_FEEDS
 CLAIM_CHUNK = 100
-#: Bodies waiting for or in a parse worker, per worker, before new fetches wait.
-PARSE_BACKLOG_PER_WORKER = 2
 LEASE = timedelta(minutes=10)
 
 
@@ -63,7 +61,7 @@ class CycleReport:
 def make_parse_pool(workers: int) -> ProcessPoolExecutor:
     """Parsing is CPU-bound: one worker per core. ``forkserver`` keeps workers from inheriting
     the event loop, sockets and threads of the parent."""
-    size = workers or _cores()
+    size = workers or os.cpu_count() or 1
     return ProcessPoolExecutor(
         max_workers=size,
         mp_context=multiprocessing.get_context("forkserver"),
@@ -84,7 +82,6 @@ class Poller:
         concurrency: int = 64,
         lease: timedelta = LEASE,
         per_host: int | None = None,
-        parse_workers: int | None = None,
     ) -> None:
         self._engine = engine
         self._fetcher = fetcher
@@ -96,11 +93,6 @@ class Poller:
         self._per_host = max(1, per_host or _fetcher_per_host(fetcher))
         self._lease = lease
         self._write_lock = asyncio.Lock()
-        # Bodies fetched and not yet parsed, at most, before new fetches wait (_fetch_and_parse).
-        self._backlog_limit = PARSE_BACKLOG_PER_WORKER * max(1, parse_workers or _cores())
-        self._backlog = 0
-        self._backlog_room = asyncio.Event()
-        self._backlog_room.set()
 
     async def cycle(self, now: datetime, *, limit: int | None = None) -> CycleReport:
         """Claim due feeds a chunk at a time until none is left, so that several pollers on
@@ -115,9 +107,14 @@ class Poller:
 
         async def one(feed: FeedRow) -> None:
             try:
-                outcome = await self._fetch_and_parse(
-                    feed, film_refs, report, self._host_slot(hosts, feed.url), sem
-                )
+                # A host's turn first, then a fetch slot: a feed queued behind its host's other
+                # feeds holds no slot, and the fetcher's deadline (which counts any wait for a
+                # pooled connection) starts only once a connection is free for it. Both are
+                # held through the parse too: when parsing is what limits, fetching ahead of
+                # it only piles up bodies (~200 KB each) and bursts of work in this loop (a
+                # version that let go after the fetch had 4 × the loop lag at p99).
+                async with self._host_slot(hosts, feed.url), sem:
+                    outcome = await self._fetch_and_parse(feed, film_refs, report)
             except Exception as e:  # a bug in one feed's path must not stop the cycle
                 log.exception("polling %s failed", feed.url)
                 outcome = _failed(feed, f"internal error while polling: {e!r}")
@@ -179,25 +176,11 @@ class Poller:
         return sem
 
     async def _fetch_and_parse(
-        self,
-        feed: FeedRow,
-        films: tuple[FilmRef, ...],
-        report: CycleReport,
-        host: asyncio.Semaphore,
-        sem: asyncio.Semaphore,
+        self, feed: FeedRow, films: tuple[FilmRef, ...], report: CycleReport
     ) -> FeedOutcome:
-        # Fetch only while the parse workers keep up: a body that waits for a worker holds
-        # ~200 KB, and fetching faster than the workers parse only piles bodies up (a cold
-        # 5,000-feed cycle on 2 cores ran 4-6 % faster with this gate, the more pollers the
-        # more). Where most answers are 304 and fetches wait on the network, it stays open.
-        await self._backlog_room.wait()
-        # A host's turn, then a fetch slot: a feed queued behind its host's other feeds holds
-        # no slot, and the fetcher's deadline (which counts any wait for a pooled connection)
-        # starts only once a connection is free for it. Both are held for the fetch only.
-        async with host, sem:
-            fetched = await self._fetcher.fetch(
-                feed.url, etag=feed.etag, last_modified=feed.last_modified
-            )
+        fetched = await self._fetcher.fetch(
+            feed.url, etag=feed.etag, last_modified=feed.last_modified
+        )
         if fetched.not_modified:
             report.not_modified += 1
             return FeedOutcome(feed, fetched)
@@ -215,17 +198,9 @@ class Poller:
             report.unchanged_body += 1
             return FeedOutcome(feed, fetched, body_hash=body_hash)
         loop = asyncio.get_running_loop()
-        self._backlog += 1
-        if self._backlog >= self._backlog_limit:
-            self._backlog_room.clear()
-        try:
-            prepared = await loop.run_in_executor(
-                self._pool, parse_for_store, body, fetched.final_url, feed.name, films
-            )
-        finally:
-            self._backlog -= 1
-            if self._backlog < self._backlog_limit:
-                self._backlog_room.set()
+        prepared = await loop.run_in_executor(
+            self._pool, parse_for_store, body, fetched.final_url, feed.name, films
+        )
         if prepared.error:
             report.failed += 1
         return FeedOutcome(feed, fetched, body_hash=body_hash, prepared=prepared)
@@ -286,10 +261,6 @@ class _Timeout:
 
 
 _TIMEOUT = _Timeout()
-
-
-def _cores() -> int:
-    return os.cpu_count() or 1
 
 
 def _fetcher_per_host(fetcher: Fetcher) -> int:

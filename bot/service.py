@@ -172,7 +172,6 @@ class Greenlight:
             concurrency=self.config.fetch.max_connections,
             lease=self.feed_lease,
             per_host=self.config.fetch.max_connections_per_host,
-            parse_workers=self.config.poll.parse_workers,
         )
         started = time.perf_counter()
         report = await poller.cycle(now)
