@@ -156,6 +156,22 @@ def _children_cpu() -> float:
     return ru.ru_utime + ru.ru_stime
 
 
+def _wait_all(procs: list[subprocess.Popen[bytes]], t0: float,
+              timeout: float) -> tuple[list[int], list[float]]:
+    """Each process's exit code, and the seconds after ``t0`` at which it exited."""
+    codes: list[int | None] = [None] * len(procs)
+    finished = [0.0] * len(procs)
+    while any(c is None for c in codes):
+        overdue = time.perf_counter() - t0 > timeout
+        for i, p in enumerate(procs):
+            if codes[i] is None and overdue:
+                p.kill()
+            if codes[i] is None and (code := p.wait() if overdue else p.poll()) is not None:
+                codes[i], finished[i] = code, round(time.perf_counter() - t0, 2)
+        time.sleep(0.02)
+    return [int(c if c is not None else -1) for c in codes], finished
+
+
 def run_pollers(base: str, feeds: int, pollers: int, postgres: str, per_host: int,
                 timeout: float = 1800) -> dict[str, Any]:
     """One measurement: ``pollers`` processes, one fresh database, ``feeds`` cold feeds."""
@@ -182,13 +198,7 @@ def run_pollers(base: str, feeds: int, pollers: int, postgres: str, per_host: in
             t0 = time.perf_counter()
             procs = [subprocess.Popen(cmd, cwd=tmp, env=_env(), stdout=subprocess.DEVNULL,
                                       stderr=logs[i]) for i in range(pollers)]
-            codes = []
-            for p in procs:
-                try:
-                    codes.append(p.wait(timeout=timeout))
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    codes.append(p.wait())
+            codes, finished = _wait_all(procs, t0, timeout)
             wall = time.perf_counter() - t0
             # The poller processes themselves (their parse workers are the forkserver's children,
             # not theirs, and are not counted): the per-process overhead of one more poller.
@@ -208,6 +218,8 @@ def run_pollers(base: str, feeds: int, pollers: int, postgres: str, per_host: in
                 requests=int(stats.get("requests", 0)),
                 each_fetched_once=int(stats.get("requests", 0)) == feeds,
                 exit_codes=codes,
+                # When each poller was done: a wide spread says the last feeds were badly shared.
+                finished_s=finished,
             )
             if errors:
                 out["errors"] = errors
@@ -219,21 +231,24 @@ def run_pollers(base: str, feeds: int, pollers: int, postgres: str, per_host: in
 
 def render(results: list[dict[str, Any]]) -> str:
     out = ["", "Pollers on one PostgreSQL database (cold cycle, `poll --once` processes):", "",
-           "| feeds | pollers | wall s | CPU s (poller mains) | feeds/s | requests at server | "
-           "each fetched once | stories stored (all, once) | unpolled feeds |",
-           "|---|---|---|---|---|---|---|---|---|"]
+           "| feeds | pollers | wall s | pollers done at s | CPU s (poller mains) | feeds/s | "
+           "requests at server | each fetched once | stories stored (all, once) | "
+           "unpolled feeds |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         if "wall_s" not in r:
-            out.append(f"| {r['feeds']} | {r['pollers']} | — | | {r.get('error')} | | | | |")
+            out.append(f"| {r['feeds']} | {r['pollers']} | — | | | {r.get('error')} | | | | |")
             continue
         out.append(
-            f"| {r['feeds']:,} | {r['pollers']} | {r['wall_s']:.1f} | {r['cpu_s']:.1f} | "
+            f"| {r['feeds']:,} | {r['pollers']} | {r['wall_s']:.1f} | "
+            f"{' / '.join(f'{t:.1f}' for t in sorted(r.get('finished_s', [])))} | "
+            f"{r['cpu_s']:.1f} | "
             f"{r['feeds_per_s']:,.1f} | "
             f"{r['requests']:,} | {'yes' if r['each_fetched_once'] else 'NO'} | "
             f"{r['stories']:,} ({'yes' if r['stories_ok'] else 'NO'}) | {r['feeds_unpolled']} |"
         )
         for e in r.get("errors", []):
-            out.append(f"|   | error: {e} | | | | | | | |")
+            out.append(f"|   | error: {e} | | | | | | | | |")
     ok = [r for r in results if "feeds_per_s" in r]
     if len(ok) >= 2:
         most = max(ok, key=lambda r: r["pollers"])

@@ -72,3 +72,6 @@ def test_bench_pollers_on_postgres_fetch_each_feed_once(tmp_path: Path) -> None:
         assert "errors" not in r and r["exit_codes"] == [0] * r["pollers"], r
         assert r["requests"] == 30 and r["each_fetched_once"], r
         assert r["stories"] == 30 * 50 and r["stories_ok"] and r["feeds_unpolled"] == 0, r
+        # Each poller's exit time, none after the whole run's.
+        assert len(r["finished_s"]) == r["pollers"], r
+        assert all(0 < t <= r["wall_s"] + 0.05 for t in r["finished_s"]), r
