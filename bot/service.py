@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import errno
 import logging
 import re
 import time
@@ -594,4 +595,8 @@ def _safe_url(url: str) -> str:
 
 def _db_reason(e: BaseException) -> str:
     orig = getattr(e, "orig", None) or e
+    if isinstance(orig, OSError) and orig.errno == errno.ECONNREFUSED:
+        # The event loops word this differently ("Connect call failed", "Connection
+        # refused"); say it one way, with what to check.
+        return "connection refused: is the database server running, and listening there?"
     return str(orig).splitlines()[0] if str(orig) else type(orig).__name__
