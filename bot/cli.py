@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "classify":
             return _classify(config, sys.stdin, sys.stdout)
         if args.command == "migrate":
-            return asyncio.run(_migrate(config))
+            return eventloop.run(_migrate(config))
     except GreenlightError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

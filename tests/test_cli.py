@@ -69,7 +69,7 @@ def test_unreachable_database_is_one_clear_line(tmp_path: Path) -> None:
     assert res.returncode == 1
     assert res.stderr.splitlines() == [
         "error: cannot use the database postgresql+asyncpg://nobody@127.0.0.1:1/none: "
-        "[Errno 111] Connect call failed ('127.0.0.1', 1)"
+        "connection refused: is the database server running, and listening there?"
     ]
 
 
