@@ -11,10 +11,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from bot.classify import Classifier
-from bot.parse import parse_feed
 from bot.types import Entry, FilmRef, ParsedFeed, Signal
+
+if TYPE_CHECKING:
+    from bot.classify import Classifier
 
 # One classifier per worker process, rebuilt only when the watched films change.
 _classifier: tuple[tuple[FilmRef, ...], Classifier] | None = None
@@ -54,6 +56,10 @@ def exit_with_parent(parent_pid: int, period: float = 1.0) -> None:
 
 
 def classifier_for(films: tuple[FilmRef, ...]) -> Classifier:
+    # Imported here, in the worker that runs it: the poller process only passes these
+    # functions by name and would otherwise carry the parser and classifier (~7 MB) too.
+    from bot.classify import Classifier
+
     global _classifier
     if _classifier is None or _classifier[0] != films:
         _classifier = (films, Classifier(films))
@@ -63,6 +69,8 @@ def classifier_for(films: tuple[FilmRef, ...]) -> Classifier:
 def parse_and_classify(
     body: bytes, url: str, outlet: str | None, films: tuple[FilmRef, ...]
 ) -> tuple[ParsedFeed, tuple[tuple[Signal, ...], ...]]:
+    from bot.parse import parse_feed
+
     parsed = parse_feed(body, url, outlet)
     if parsed.error is not None or not films:
         return parsed, ()
