@@ -24,6 +24,10 @@ N_FEEDS = 300
 POLLERS = 3
 T0 = datetime(2025, 6, 1, tzinfo=UTC)
 INTERVAL = timedelta(seconds=600)
+# Each cycle's --now is one interval and a second after the last. Exactly one interval was a
+# race: a --now clock runs on in real time, so the feeds one poller stamped a microsecond
+# into its cycle came due a microsecond after the next cycle's pollers looked (seen in CI).
+STEP = INTERVAL + timedelta(seconds=1)
 
 CONFIG = """
 [database]
@@ -117,7 +121,7 @@ async def test_each_feed_fetched_once_per_cycle(setup: tuple[FeedServer, Path, s
     )
     assert await migrate.wait() == 0
     for cycle in range(1, 4):
-        await run_cycle(config, T0 + cycle * INTERVAL)
+        await run_cycle(config, T0 + cycle * STEP)
         counts = [srv.hits[f"/f{i}.xml"] for i in range(N_FEEDS)]
         assert counts == [cycle] * N_FEEDS, f"cycle {cycle}: {sorted(set(counts))}"
     n, distinct, _ = await stored(url)
@@ -133,7 +137,7 @@ async def test_killed_poller_leaves_its_feeds_to_the_others(
     for i in range(N_FEEDS):
         srv.delay(f"/f{i}.xml", body(i), seconds=1.0)
     srv.reset_counts()
-    t1 = T0 + INTERVAL
+    t1 = T0 + STEP
     procs = [await start_poller(config, t1) for _ in range(POLLERS)]
     for _ in range(300):  # until the cycle is well under way (at most 30 s)
         if sum(srv.hits.values()) >= 60:
@@ -152,7 +156,7 @@ async def test_killed_poller_leaves_its_feeds_to_the_others(
     assert unfinished > 0, "the killed poller had claimed nothing; the test proves nothing"
 
     # The next cycle, after the dead poller's lease ran out, picks its feeds up.
-    await run_cycle(config, t1 + INTERVAL)
+    await run_cycle(config, t1 + STEP)
     _, _, polled = await stored(url)
     assert all(t is not None and t >= t1 for t in polled)
     n, distinct, _ = await stored(url)
