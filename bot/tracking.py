@@ -162,7 +162,6 @@ async def _track(
     # story read again skips its event exactly as the insert's ON CONFLICT would.
     recorded = await _recorded_events(conn, [p.story_id for p in pending])
     new_events: list[_NewEvent] = []
-    advanced: dict[int, tuple[str, datetime, int]] = {}  # film → status, since, new_events index
 
     for n, story in enumerate(pending, 1):
         if n % YIELD_EVERY == 0:
@@ -209,9 +208,8 @@ async def _track(
                 _Seen(story.story_id, story.link, published, title_words, text_words)
             )
             if decision.advance:
-                advanced[film.pk] = (sig.status, published, len(new_events) - 1)
                 current[film.pk] = sig.status
-    await _record_events(conn, new_events, advanced, now, result)
+    await _record_events(conn, new_events, now, result)
     if duplicates:
         await conn.execute(
             update(stories)
@@ -291,14 +289,11 @@ async def _recorded_events(
 
 
 async def _record_events(
-    conn: AsyncConnection,
-    new: Sequence[_NewEvent],
-    advanced: dict[int, tuple[str, datetime, int]],
-    now: datetime,
-    result: BatchResult,
+    conn: AsyncConnection, new: Sequence[_NewEvent], now: datetime, result: BatchResult
 ) -> None:
     """Insert a chunk's events in one statement (in decision order, so ids keep publication
-    order), then each film's final status and the alerted events' outbox rows."""
+    order), then each film's final status (its last advancing event) and the alerted
+    events' outbox rows."""
     if not new:
         return
     rows = await conn.execute(
@@ -325,13 +320,15 @@ async def _record_events(
     ids = {(f, s, t): i for i, f, s, t in rows}
     event_ids = [ids[(e.film.pk, e.story.story_id, e.signal.status)] for e in new]
     result.events += len(new)
-    for film_pk, (status, since, index) in advanced.items():
+    final = {e.film.pk: (e, i) for e, i in zip(new, event_ids, strict=True) if e.decision.advance}
+    for film_pk, (e, event_id) in final.items():
+        status, since = e.signal.status, e.story.published or e.story.first_seen_at
         stmt = insert(conn, film_status).values(
-            film_id=film_pk, status=status, since=since, event_id=event_ids[index]
+            film_id=film_pk, status=status, since=since, event_id=event_id
         )
         await conn.execute(stmt.on_conflict_do_update(
             index_elements=["film_id"],
-            set_={"status": status, "since": since, "event_id": event_ids[index]},
+            set_={"status": status, "since": since, "event_id": event_id},
         ))
     for e, event_id in zip(new, event_ids, strict=True):
         if e.decision.alert:
