@@ -10,7 +10,14 @@ from typing import Any
 
 import pytest
 from fakediscord import FakeDiscord, Message, Perm
-from fakediscord.botharness import GLADIATOR, ROMY, Newsroom, make_config, running_bot
+from fakediscord.botharness import (
+    GLADIATOR,
+    ROMY,
+    Newsroom,
+    make_config,
+    newsroom_bot,
+    running_bot,
+)
 from feedserver import FeedServer
 
 from bot.service import Greenlight
@@ -95,24 +102,20 @@ async def env(sqlite_url: str) -> AsyncIterator[Env]:
                 newsroom.feed_entry("/cut.xml", "Cut Print"),
             ],
         )
-        core = await newsroom.open_core(config)
-        try:
-            async with running_bot(fake, config, core) as bot:
-                yield Env(
-                    fake,
-                    core,
-                    bot,
-                    newsroom,
-                    guild,
-                    other,
-                    news_ch,
-                    romy_ch,
-                    chat_ch,
-                    other_ch,
-                    fans,
-                )
-        finally:
-            await core.close()
+        async with newsroom_bot(fake, newsroom, config) as (core, bot):
+            yield Env(
+                fake,
+                core,
+                bot,
+                newsroom,
+                guild,
+                other,
+                news_ch,
+                romy_ch,
+                chat_ch,
+                other_ch,
+                fans,
+            )
 
 
 def alert_posts(env: Env) -> list[Message]:

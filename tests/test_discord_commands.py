@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from fakediscord import CommandNotInvocable, FakeDiscord, Perm
-from fakediscord.botharness import ROMY, Newsroom, make_config, running_bot
+from fakediscord.botharness import ROMY, Newsroom, make_config, newsroom_bot, running_bot
 from feedserver import FeedServer
 
 from bot.service import Greenlight
@@ -112,25 +112,21 @@ async def env(sqlite_url: str) -> AsyncIterator[Env]:
             films=[ROMY, BEETLEJUICE],
             feeds=[newsroom.feed_entry("/reel.xml", "Reel Wire")],
         )
-        core = await newsroom.open_core(config)
-        try:
-            async with running_bot(fake, config, core) as bot:
-                yield Env(
-                    fake,
-                    core,
-                    bot,
-                    newsroom,
-                    guild,
-                    other,
-                    general,
-                    quiet,
-                    other_general,
-                    admin,
-                    alice,
-                    fans,
-                )
-        finally:
-            await core.close()
+        async with newsroom_bot(fake, newsroom, config) as (core, bot):
+            yield Env(
+                fake,
+                core,
+                bot,
+                newsroom,
+                guild,
+                other,
+                general,
+                quiet,
+                other_general,
+                admin,
+                alice,
+                fans,
+            )
 
 
 def field(embed: dict[str, Any], name: str) -> str:

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import discord
 import pytest
 from fakediscord import FakeDiscord, Perm
-from fakediscord.botharness import Newsroom, make_config, running_bot
+from fakediscord.botharness import Newsroom, make_config, newsroom_bot
 from fakediscord.rest import validate_message
 from feedserver import FeedServer
 from hypothesis import HealthCheck, given, settings
@@ -478,28 +478,24 @@ async def sweep(sqlite_url: str) -> AsyncIterator[Sweep]:
         config = make_config(
             sqlite_url, films=films, feeds=[news.feed_entry("/reel.xml", f"Reel {bad}")]
         )
-        core = await news.open_core(config)
-        try:
-            async with running_bot(fake, config, core) as bot:
-                yield Sweep(
-                    fake,
-                    core,
-                    bot,
-                    news,
-                    guild,
-                    general,
-                    alerts_ch,
-                    role_ch,
-                    closed_ch,
-                    chat,
-                    admin,
-                    alice,
-                    fans,
-                    bad,
-                    re.compile(rf"@everyone|@here|<@&{mods.id}>|<@!?{alice.id}>|<#{secret.id}>"),
-                )
-        finally:
-            await core.close()
+        async with newsroom_bot(fake, news, config) as (core, bot):
+            yield Sweep(
+                fake,
+                core,
+                bot,
+                news,
+                guild,
+                general,
+                alerts_ch,
+                role_ch,
+                closed_ch,
+                chat,
+                admin,
+                alice,
+                fans,
+                bad,
+                re.compile(rf"@everyone|@here|<@&{mods.id}>|<@!?{alice.id}>|<#{secret.id}>"),
+            )
 
 
 async def test_no_message_the_bot_sends_pings_anyone_but_a_subscriptions_role(

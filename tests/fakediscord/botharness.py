@@ -197,6 +197,20 @@ async def running_bot(
         yield bot
 
 
+@contextlib.asynccontextmanager
+async def newsroom_bot(
+    fake: FakeDiscord, newsroom: Newsroom, config: Config, **options: Any
+) -> AsyncIterator[tuple[Greenlight, GreenlightBot]]:
+    """A core on ``newsroom``'s clock and :func:`running_bot` on it; the core is closed
+    afterwards."""
+    core = await newsroom.open_core(config)
+    try:
+        async with running_bot(fake, config, core, **options) as bot:
+            yield core, bot
+    finally:
+        await core.close()
+
+
 class BotProcess:
     """``python -m fakediscord.launch``: the real bot process, pointed at ``fake``."""
 
